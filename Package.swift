@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+// Memento: a runtime for learning reinforcement learning with sequence models.
+// Layers (each target depends only on those above it): see DESIGN.md and README.md.
+import PackageDescription
+
+let package = Package(
+    name: "Memento",
+    products: [
+        .library(name: "MementoEngine", targets: ["TensorCore", "Environments"]),
+        .library(name: "MementoLanguage", targets: ["Language"]),
+        .executable(name: "memento-bench", targets: ["memento-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS, loaded at first use so that its kernel can be chosen for this CPU
+        // (see Sources/CBLAS/include/CBLAS.h), and the FMA peak kernel for benchmarks.
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+        .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        .target(name: "Environments", dependencies: ["TensorCore"]),
+        .target(name: "Language"),
+        .executableTarget(
+            name: "memento-bench",
+            dependencies: [
+                "TensorCore", "Environments",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "TensorCore"]),
+        .testTarget(name: "LanguageTests", dependencies: ["Language"], resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,85 @@
+// See include/CBLAS.h for why OpenBLAS is loaded at run time.
+#define _GNU_SOURCE
+#include "CBLAS.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// CBLAS enum values (cblas.h): row-major 101, no-trans 111, trans 112.
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
+                         const float *, int, float, float *, int);
+typedef char *(*corename_fn)(void);
+typedef void (*set_threads_fn)(int);
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static sgemm_fn p_sgemm = NULL;
+static corename_fn p_corename = NULL;
+static set_threads_fn p_set_threads = NULL;
+static char load_error[512] = {0};
+static const char *coretype_set = NULL;
+
+int memento_cpu_has_avx512(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+    return 0;
+#endif
+}
+
+static void do_load(void) {
+    const char *user = getenv("OPENBLAS_CORETYPE");
+    if ((user == NULL || user[0] == 0) && memento_cpu_has_avx512()) {
+        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+        coretype_set = "SkylakeX";
+    }
+    const char *names[] = {"libopenblas.so.0", "libopenblas.so", NULL};
+    void *handle = NULL;
+    for (int i = 0; names[i] && !handle; i++) handle = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
+    if (!handle) {
+        snprintf(load_error, sizeof load_error,
+                 "OpenBLAS could not be loaded (%s); install it with: apt-get install libopenblas-dev",
+                 dlerror());
+        return;
+    }
+    p_sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
+    p_corename = (corename_fn)dlsym(handle, "openblas_get_corename");
+    p_set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
+    if (!p_sgemm) {
+        snprintf(load_error, sizeof load_error, "the loaded OpenBLAS has no cblas_sgemm");
+    }
+}
+
+int memento_blas_load(void) {
+    pthread_once(&load_once, do_load);
+    return p_sgemm != NULL;
+}
+
+const char *memento_blas_error(void) {
+    memento_blas_load();
+    return load_error[0] ? load_error : NULL;
+}
+
+const char *memento_blas_corename(void) {
+    if (!memento_blas_load() || !p_corename) return "none";
+    return p_corename();
+}
+
+const char *memento_blas_coretype_set(void) {
+    memento_blas_load();
+    return coretype_set;
+}
+
+void memento_blas_set_threads(int n) {
+    if (memento_blas_load() && p_set_threads) p_set_threads(n);
+}
+
+void memento_sgemm(int transA, int transB, int m, int n, int k, float alpha,
+                   const float *a, int lda, const float *b, int ldb, float beta,
+                   float *c, int ldc) {
+    p_sgemm(101, transA ? 112 : 111, transB ? 112 : 111, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

@@ -1,0 +1,54 @@
+// The OpenBLAS shim of Memento.
+//
+// OpenBLAS picks its compute kernel for the CPU once, when the library is loaded, reading
+// the environment variable OPENBLAS_CORETYPE. Version 0.3.21 (Debian 12) does not know
+// recent AVX-512 CPUs (AMD Zen 4, for example) and falls back to its Haswell kernels, half
+// as fast. A program linked against libopenblas loads it before any of its own code runs,
+// so nothing the program does can fix that afterwards. Memento therefore does not link
+// OpenBLAS: it loads it with dlopen() on first use, after setting OPENBLAS_CORETYPE=SkylakeX
+// when the CPU has AVX-512 (F, BW, DQ, VL) and the user has not chosen a core type already.
+// This works however the program is started (swift run, swift test, the built binary).
+#ifndef MEMENTO_CBLAS_H
+#define MEMENTO_CBLAS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Loads OpenBLAS once (thread-safe). Returns 1 when it is available, 0 otherwise; in that
+/// case memento_blas_error() says why.
+int memento_blas_load(void);
+
+/// Why OpenBLAS could not be loaded, or NULL.
+const char *memento_blas_error(void);
+
+/// The core type OpenBLAS reports (openblas_get_corename), e.g. "SkylakeX", or "none".
+const char *memento_blas_corename(void);
+
+/// The OPENBLAS_CORETYPE value Memento set, or NULL if it left the environment alone.
+const char *memento_blas_coretype_set(void);
+
+/// Sets OpenBLAS's thread count (no-op when not loaded).
+void memento_blas_set_threads(int n);
+
+/// C = alpha * op(A) * op(B) + beta * C, row-major, through cblas_sgemm.
+/// Precondition: memento_blas_load() returned 1.
+void memento_sgemm(int transA, int transB, int m, int n, int k, float alpha,
+                   const float *a, int lda, const float *b, int ldb, float beta,
+                   float *c, int ldc);
+
+/// Whether the CPU has the AVX-512 foundation instructions.
+int memento_cpu_has_avx512(void);
+
+/// Runs `iterations` rounds of a register-resident fused-multiply-add loop on the calling
+/// thread (AVX-512 when present, else AVX2+FMA, else scalar) and returns the number of
+/// floating point operations it performed. Used to measure the machine's peak.
+double memento_fma_peak_kernel(long iterations);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,2 @@
+// The environments of Memento (issue 4). See the files in this folder.
+import TensorCore

@@ -1,0 +1,1 @@
+// The Memento language (issue 5): lexer, parser, resolver, interpreter, diagnostics.

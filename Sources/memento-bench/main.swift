@@ -1,0 +1,1 @@
+print("memento-bench: suites come next")
