@@ -1,0 +1,70 @@
+import CBLAS
+
+/// Matrix products through OpenBLAS, with a plain Swift fallback (also the reference the
+/// tests compare OpenBLAS against).
+///
+/// OpenBLAS is loaded on first use, with `OPENBLAS_CORETYPE=SkylakeX` on AVX-512 CPUs when
+/// the user has not set it: see `Sources/CBLAS/include/CBLAS.h` for why.
+public enum BLAS {
+    /// Whether OpenBLAS is loaded (false: the Swift fallback computes every product).
+    public static var isAvailable: Bool { memento_blas_load() != 0 }
+
+    /// Why OpenBLAS is not available, if it is not.
+    public static var loadError: String? { memento_blas_error().map { String(cString: $0) } }
+
+    /// The kernel family OpenBLAS runs (e.g. "SkylakeX", "Haswell"), or "none".
+    public static var coreName: String { String(cString: memento_blas_corename()) }
+
+    /// The core type Memento asked OpenBLAS for, if it set one.
+    public static var coreTypeSetByMemento: String? { memento_blas_coretype_set().map { String(cString: $0) } }
+
+    /// Sets the number of threads OpenBLAS uses.
+    public static func setThreads(_ n: Int) { memento_blas_set_threads(Int32(n)) }
+
+    /// C = alpha · op(A) · op(B) + beta · C for row-major matrices, where op(A) is m × k and
+    /// op(B) is k × n; lda, ldb, ldc are the row strides of A, B, C as stored.
+    @inlinable
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            return
+        }
+        if isAvailable {
+            memento_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
+                          a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        } else {
+            referenceSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                           a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+
+    /// The same product computed by plain loops (slow, obviously correct).
+    public static func referenceSgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        var row = [Float](repeating: 0, count: n)
+        for i in 0..<m {
+            for j in 0..<n { row[j] = 0 }
+            for p in 0..<k {
+                let av = transA ? a[p * lda + i] : a[i * lda + p]
+                if av == 0 { continue }
+                if transB {
+                    for j in 0..<n { row[j] += av * b[j * ldb + p] }
+                } else {
+                    let bp = b + p * ldb
+                    for j in 0..<n { row[j] += av * bp[j] }
+                }
+            }
+            for j in 0..<n {
+                c[i * ldc + j] = alpha * row[j] + (beta == 0 ? 0 : beta * c[i * ldc + j])
+            }
+        }
+    }
+}
