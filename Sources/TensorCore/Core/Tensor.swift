@@ -103,14 +103,18 @@ public struct Tensor: @unchecked Sendable {
 
     /// A tensor of the given shape filled with `value`.
     public static func full(_ shape: [Int], _ value: Float) throws -> Tensor {
-        let n = try checkedCount(shape, op: "full")
+        try full(shape, value, op: "full")
+    }
+
+    static func full(_ shape: [Int], _ value: Float, op: String) throws -> Tensor {
+        let n = try checkedCount(shape, op: op)
         return Tensor(storage: TensorStorage.filled(count: n, value: value), shape: shape)
     }
 
     /// Zeros of the given shape.
-    public static func zeros(_ shape: [Int]) throws -> Tensor { try full(shape, 0) }
+    public static func zeros(_ shape: [Int]) throws -> Tensor { try full(shape, 0, op: "zeros") }
     /// Ones of the given shape.
-    public static func ones(_ shape: [Int]) throws -> Tensor { try full(shape, 1) }
+    public static func ones(_ shape: [Int]) throws -> Tensor { try full(shape, 1, op: "ones") }
 
     /// Zeros with the shape of `other`.
     public static func zeros(like other: Tensor) -> Tensor {

@@ -1,0 +1,53 @@
+import Testing
+@testable import TensorCore
+
+@Suite("OpenBLAS")
+struct BLASTests {
+    @Test func openBLASIsLoadedWithTheFastKernel() {
+        #expect(BLAS.isAvailable, "OpenBLAS not available: \(BLAS.loadError ?? "?")")
+        // On an AVX-512 CPU, Memento asks for the SkylakeX kernel unless the user chose one.
+        if BLAS.coreTypeSetByMemento != nil {
+            #expect(BLAS.coreName.lowercased() == "skylakex", "OpenBLAS runs \(BLAS.coreName)")
+        }
+    }
+
+    /// OpenBLAS agrees with the plain-loop reference for every transpose combination and
+    /// odd sizes, with leading dimensions larger than the matrices.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func agreesWithReference(transA: Bool, transB: Bool) throws {
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 9, 33), (64, 65, 66)] {
+            let lda = (transA ? m : k) + 2, ldb = (transB ? k : n) + 3, ldc = n + 1
+            let a = rand([(transA ? k : m) * lda], seed: 1), b = rand([(transB ? n : k) * ldb], seed: 2)
+            let c0 = rand([m * ldc], seed: 3)
+            var fast = c0.scalars, slow = c0.scalars
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    fast.withUnsafeMutableBufferPointer { pc in
+                        BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda,
+                                   b: pb.baseAddress!, ldb: ldb, beta: 2, c: pc.baseAddress!, ldc: ldc)
+                    }
+                    slow.withUnsafeMutableBufferPointer { pc in
+                        BLAS.referenceSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda,
+                                            b: pb.baseAddress!, ldb: ldb, beta: 2, c: pc.baseAddress!, ldc: ldc)
+                    }
+                }
+            }
+            for i in 0..<fast.count {
+                #expect(Swift.abs(fast[i] - slow[i]) < 1e-4 * Float(k), "m=\(m) n=\(n) k=\(k) at \(i)")
+            }
+        }
+    }
+
+    @Test func largeMatmulMatchesReference() throws {
+        let a = rand([128, 96], seed: 4), b = rand([96, 80], seed: 5)
+        let c = try a.matmul(b)
+        var ref = [Float](repeating: 0, count: 128 * 80)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                BLAS.referenceSgemm(transA: false, transB: false, m: 128, n: 80, k: 96, alpha: 1, a: pa.baseAddress!, lda: 96,
+                                    b: pb.baseAddress!, ldb: 80, beta: 0, c: &ref, ldc: 80)
+            }
+        }
+        #expect(c.isClose(to: try Tensor(ref, shape: [128, 80]), rtol: 1e-4, atol: 1e-4))
+    }
+}
