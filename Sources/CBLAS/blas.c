@@ -49,6 +49,9 @@ static void do_load(void) {
     p_sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
     p_corename = (corename_fn)dlsym(handle, "openblas_get_corename");
     p_set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
+    // Memento splits large products across cores itself (OpenBLAS 0.3.21's own threading
+    // is slower than one thread for mid-sized products), so each call runs on one thread.
+    if (p_set_threads) p_set_threads(1);
     if (!p_sgemm) {
         snprintf(load_error, sizeof load_error, "the loaded OpenBLAS has no cblas_sgemm");
     }

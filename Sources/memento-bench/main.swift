@@ -1,1 +1,68 @@
-print("memento-bench: suites come next")
+import ArgumentParser
+import Foundation
+import TensorCore
+
+/// `memento-bench`: Memento's speed against its peers (PyTorch, Gymnasium, CPython), measured
+/// side by side in one run. Build in release mode: `swift run -c release memento-bench tensor`.
+struct MementoBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memento-bench",
+        abstract: "Measure Memento against PyTorch, Gymnasium and CPython in the same run.",
+        discussion: """
+        Each case prints one JSON line on stdout (with --json) and a table row on stderr:
+          {"suite": …, "case": …, "unit": …, "better": "lower"|"higher", "memento": x,
+           "peer": y, "peer_name": …, "ratio": x/y}
+        Peers are the scripts in bench/peers/, run by the Python of bench/setup-peers.sh
+        (override with MEMENTO_PEERS_PYTHON); a missing peer gives null and a reason.
+        Examples:
+          swift run -c release memento-bench tensor
+          swift run -c release memento-bench all --json --rounds 7
+        """)
+
+    @Argument(help: "Suites to run: \(suiteNames.joined(separator: ", ")), or all.")
+    var suites: [String] = ["all"]
+
+    @Flag(help: "Print one JSON line per case on stdout.")
+    var json = false
+
+    @Option(help: "Alternating Memento/peer samples per case (the median is reported).")
+    var rounds = 5
+
+    @Option(help: "Only the cases whose name contains this text.")
+    var filter: String?
+
+    func validate() throws {
+        for s in suites where s != "all" && !suiteNames.contains(s) {
+            throw ValidationError("unknown suite '\(s)'; the suites are: \(suiteNames.joined(separator: ", ")), all")
+        }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    }
+
+    func run() throws {
+        let chosen = suites.contains("all") ? suiteNames : suites
+        let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        log("memento-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores; OpenBLAS kernel: \(BLAS.coreName)"
+            + (BLAS.coreTypeSetByMemento.map { " (OPENBLAS_CORETYPE=\($0) set by Memento)" } ?? ""))
+        log(tableHeader())
+        for suite in chosen {
+            var cases = makeSuite(suite)
+            if let filter { cases = cases.filter { $0.name.contains(filter) } }
+            for r in runSuite(suite, cases: cases, rounds: rounds, log: log) where json {
+                print(r.jsonLine)
+                fflush(nil)
+            }
+        }
+    }
+}
+
+/// The suites, in the order `all` runs them.
+let suiteNames = ["tensor"]
+
+func makeSuite(_ name: String) -> [BenchCase] {
+    switch name {
+    case "tensor": return tensorSuite()
+    default: return []
+    }
+}
+
+MementoBench.main()

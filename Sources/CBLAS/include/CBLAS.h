@@ -30,7 +30,8 @@ const char *memento_blas_corename(void);
 /// The OPENBLAS_CORETYPE value Memento set, or NULL if it left the environment alone.
 const char *memento_blas_coretype_set(void);
 
-/// Sets OpenBLAS's thread count (no-op when not loaded).
+/// Sets OpenBLAS's own thread count (no-op when not loaded). Memento sets it to 1 at load
+/// and parallelises large products itself (see BLAS.swift).
 void memento_blas_set_threads(int n);
 
 /// C = alpha * op(A) * op(B) + beta * C, row-major, through cblas_sgemm.

@@ -1,4 +1,6 @@
 import CBLAS
+import Dispatch
+import Synchronization
 
 /// Matrix products through OpenBLAS, with a plain Swift fallback (also the reference the
 /// tests compare OpenBLAS against).
@@ -18,12 +20,26 @@ public enum BLAS {
     /// The core type Memento asked OpenBLAS for, if it set one.
     public static var coreTypeSetByMemento: String? { memento_blas_coretype_set().map { String(cString: $0) } }
 
-    /// Sets the number of threads OpenBLAS uses.
-    public static func setThreads(_ n: Int) { memento_blas_set_threads(Int32(n)) }
+    /// How many threads a large product is split across (default: the number of cores,
+    /// or `MEMENTO_THREADS`). OpenBLAS itself runs each piece on one thread.
+    public static var threads: Int {
+        get { threadCount.load(ordering: .relaxed) }
+        set { threadCount.store(Swift.max(1, newValue), ordering: .relaxed) }
+    }
+
+    private static let threadCount = Atomic<Int>(defaultThreads())
+
+    private static func defaultThreads() -> Int {
+        if let s = getenv("MEMENTO_THREADS"), let n = Int(String(cString: s)), n > 0 { return n }
+        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Products with fewer multiply-adds than this run on one thread: below it, waking a
+    /// second thread costs more than it saves (measured on the 2-core benchmark machine).
+    public static let parallelThreshold = 1 << 20
 
     /// C = alpha · op(A) · op(B) + beta · C for row-major matrices, where op(A) is m × k and
     /// op(B) is k × n; lda, ldb, ldc are the row strides of A, B, C as stored.
-    @inlinable
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -35,11 +51,34 @@ public enum BLAS {
             return
         }
         if isAvailable {
-            memento_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
-                          a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            let t = threads
+            if t > 1 && m >= 32 && m * n * k >= parallelThreshold {
+                // Split the rows of C (and of op(A)) into one block per thread.
+                let parts = Swift.min(t, m / 16)
+                let work = GemmPointers(a: a, b: b, c: c)
+                DispatchQueue.concurrentPerform(iterations: parts) { p in
+                    let lo = m * p / parts, hi = m * (p + 1) / parts
+                    memento_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(hi - lo), Int32(n), Int32(k), alpha,
+                                  work.a + (transA ? lo : lo * lda), Int32(lda), work.b, Int32(ldb), beta,
+                                  work.c + lo * ldc, Int32(ldc))
+                }
+            } else {
+                memento_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
+                              a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            }
         } else {
             referenceSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+
+    /// Operand pointers handed to the worker threads of one product (each writes its own
+    /// rows of C).
+    @usableFromInline
+    struct GemmPointers: @unchecked Sendable {
+        let a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
+        @usableFromInline init(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+            self.a = a; self.b = b; self.c = c
         }
     }
 
@@ -68,3 +107,7 @@ public enum BLAS {
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

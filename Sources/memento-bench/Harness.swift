@@ -1,0 +1,233 @@
+import Foundation
+
+/// Which direction of a measurement is an improvement.
+enum Better: String, Sendable {
+    case lower, higher
+}
+
+/// One benchmark case: a Memento measurement and, optionally, the name of the same case in
+/// the suite's peer script (`bench/peers/<suite>.py`).
+struct BenchCase {
+    let suite: String
+    let name: String
+    /// The unit of `sample`'s value, e.g. "GFLOPS", "µs", "steps/s".
+    let unit: String
+    let better: Better
+    /// The case's name in the peer script, or nil when no peer exists for it.
+    let peerCase: String?
+    /// Why there is no peer, when `peerCase` is nil.
+    let noPeerReason: String?
+    /// One measurement, in `unit`; should take about 0.1–0.3 s.
+    let sample: () throws -> Double
+}
+
+/// The result of one case.
+struct BenchResult {
+    let benchCase: BenchCase
+    let memento: Double
+    let peer: Double?
+    let peerName: String?
+    let reason: String?
+    let mementoSamples: [Double]
+    let peerSamples: [Double]
+
+    var ratio: Double? { peer.map { memento / $0 } }
+
+    /// The JSON line of the contract: suite, case, unit, better, memento, peer, peer_name,
+    /// ratio (and reason when there is no peer).
+    var jsonLine: String {
+        func num(_ v: Double?) -> String {
+            guard let v, v.isFinite else { return "null" }
+            return String(format: "%.6g", v)
+        }
+        func str(_ s: String?) -> String {
+            guard let s else { return "null" }
+            let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\"\(escaped)\""
+        }
+        var fields = [
+            "\"suite\": \(str(benchCase.suite))", "\"case\": \(str(benchCase.name))", "\"unit\": \(str(benchCase.unit))",
+            "\"better\": \(str(benchCase.better.rawValue))", "\"memento\": \(num(memento))", "\"peer\": \(num(peer))",
+            "\"peer_name\": \(str(peerName))", "\"ratio\": \(num(ratio))",
+        ]
+        if peer == nil { fields.append("\"reason\": \(str(reason))") }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    guard !s.isEmpty else { return .nan }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Runs `body` repeatedly for at least `seconds` (and at least once) and returns the number
+/// of calls and the elapsed time.
+func timed(atLeast seconds: Double, _ body: () throws -> Void) rethrows -> (calls: Int, seconds: Double) {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var calls = 0
+    var elapsed = 0.0
+    repeat {
+        try body()
+        calls += 1
+        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    } while elapsed < seconds
+    return (calls, elapsed)
+}
+
+// MARK: - Peers
+
+/// Where the repository is: `MEMENTO_ROOT`, else found from this source file's path.
+func repositoryRoot() -> URL {
+    if let root = ProcessInfo.processInfo.environment["MEMENTO_ROOT"] { return URL(fileURLWithPath: root) }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
+/// The Python that runs the peers: `MEMENTO_PEERS_PYTHON`, else the virtualenv made by
+/// `bench/setup-peers.sh`, else `python3` on the PATH.
+func peerPython() -> String {
+    let env = ProcessInfo.processInfo.environment
+    if let p = env["MEMENTO_PEERS_PYTHON"], !p.isEmpty { return p }
+    let venv = (env["HOME"] ?? "/root") + "/.cache/memento-peers/bin/python"
+    if FileManager.default.isExecutableFile(atPath: venv) { return venv }
+    return "/usr/bin/env"
+}
+
+/// A peer script running as a child process, answering one measurement per request line.
+final class Peer {
+    let name: String?
+    let unavailableReason: String?
+    private let process = Process()
+    private let input = Pipe(), output = Pipe()
+    private var buffer = Data()
+
+    init(suite: String) {
+        let script = repositoryRoot().appendingPathComponent("bench/peers/\(suite).py")
+        guard FileManager.default.fileExists(atPath: script.path) else {
+            name = nil
+            unavailableReason = "no peer script bench/peers/\(suite).py"
+            return
+        }
+        let python = peerPython()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = (python == "/usr/bin/env" ? ["python3"] : []) + [script.path]
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        do {
+            try process.run()
+        } catch {
+            name = nil
+            unavailableReason = "could not start \(python): \(error)"
+            return
+        }
+        var n: String?, reason: String?
+        if let line = Peer.readLine(output.fileHandleForReading, &buffer),
+           let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+            if obj["ready"] as? Bool == true {
+                n = obj["peer_name"] as? String ?? "peer"
+            } else {
+                reason = obj["reason"] as? String ?? "peer not ready"
+            }
+        } else {
+            reason = "peer script printed no ready line"
+        }
+        name = n
+        unavailableReason = reason
+    }
+
+    var isAvailable: Bool { name != nil }
+
+    /// One measurement of `caseName` by the peer.
+    func sample(_ caseName: String) throws -> Double {
+        input.fileHandleForWriting.write(Data((caseName + "\n").utf8))
+        guard let line = Peer.readLine(output.fileHandleForReading, &buffer) else {
+            throw BenchError("peer exited while measuring \(caseName)")
+        }
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw BenchError("peer printed \(line)")
+        }
+        if let v = obj["value"] as? Double { return v }
+        throw BenchError("peer failed on \(caseName): \(obj["error"] ?? line)")
+    }
+
+    func close() {
+        if process.isRunning {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+    }
+
+    private static func readLine(_ handle: FileHandle, _ buffer: inout Data) -> String? {
+        while true {
+            if let nl = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[buffer.startIndex..<nl], as: UTF8.self)
+                buffer.removeSubrange(buffer.startIndex...nl)
+                return line
+            }
+            let chunk = handle.availableData
+            if chunk.isEmpty { return nil }
+            buffer.append(chunk)
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+// MARK: - Running
+
+/// Runs every case of one suite, alternating Memento and peer samples (A B A B …) so that
+/// drift in the machine's speed affects both alike, and reports medians.
+func runSuite(_ suite: String, cases: [BenchCase], rounds: Int, log: (String) -> Void) -> [BenchResult] {
+    let needsPeer = cases.contains { $0.peerCase != nil }
+    let peer = needsPeer ? Peer(suite: suite) : nil
+    defer { peer?.close() }
+    if let peer, !peer.isAvailable {
+        log("note: peer for suite \(suite) skipped: \(peer.unavailableReason ?? "unavailable")")
+    }
+    var results: [BenchResult] = []
+    for c in cases {
+        var mine: [Double] = [], theirs: [Double] = []
+        var reason: String? = c.noPeerReason
+        let usePeer = c.peerCase != nil && peer?.isAvailable == true
+        if c.peerCase != nil && !usePeer { reason = peer?.unavailableReason ?? "peer unavailable" }
+        do {
+            // Warm-up, not counted.
+            _ = try c.sample()
+            if usePeer { _ = try peer!.sample(c.peerCase!) }
+            for _ in 0..<rounds {
+                mine.append(try c.sample())
+                if usePeer { theirs.append(try peer!.sample(c.peerCase!)) }
+            }
+        } catch {
+            log("error in \(suite)/\(c.name): \(error)")
+            if mine.isEmpty { continue }
+            if theirs.isEmpty { reason = "\(error)" }
+        }
+        let result = BenchResult(
+            benchCase: c, memento: median(mine), peer: theirs.isEmpty ? nil : median(theirs),
+            peerName: theirs.isEmpty ? nil : peer?.name, reason: theirs.isEmpty ? reason : nil,
+            mementoSamples: mine, peerSamples: theirs)
+        results.append(result)
+        log(tableRow(result))
+    }
+    return results
+}
+
+func tableHeader() -> String {
+    "suite   case                     unit         memento         peer    ratio  peer"
+}
+
+func tableRow(_ r: BenchResult) -> String {
+    func f(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "-" }
+        return v >= 1000 ? String(format: "%.0f", v) : String(format: "%.3g", v)
+    }
+    let c = r.benchCase
+    let peerText = r.peer != nil ? (r.peerName ?? "") : "(\(r.reason ?? "no peer"))"
+    return String(format: "%-7@ %-24@ %-9@ %12@ %12@ %8@  %@", c.suite as NSString, c.name as NSString, c.unit as NSString,
+                  f(r.memento) as NSString, f(r.peer) as NSString, f(r.ratio) as NSString, peerText as NSString)
+}
