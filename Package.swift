@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "Memento",
     products: [
-        .library(name: "MementoEngine", targets: ["TensorCore", "Environments"]),
+        .library(name: "MementoEngine", targets: ["TensorCore", "NeuralNets", "Environments"]),
         .library(name: "MementoLanguage", targets: ["Language"]),
         .executable(name: "memento-bench", targets: ["memento-bench"]),
     ],
@@ -18,15 +18,17 @@ let package = Package(
         // (see Sources/CBLAS/include/CBLAS.h), and the FMA peak kernel for benchmarks.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        .target(name: "NeuralNets", dependencies: ["TensorCore"]),
         .target(name: "Environments", dependencies: ["TensorCore"]),
         .target(name: "Language"),
         .executableTarget(
             name: "memento-bench",
             dependencies: [
-                "TensorCore", "Environments",
+                "TensorCore", "NeuralNets", "Environments", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TensorCore"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "TensorCore"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language"], resources: [.copy("Fixtures")]),
     ]

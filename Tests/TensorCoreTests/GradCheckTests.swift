@@ -95,8 +95,33 @@ struct GradCheckTests {
             try expectGradients("matmul batched broadcast", [rand([2, 1, 3, 4]), rand([3, 4, 2], seed: 2)]) { try $0[0].matmul($0[1]) }
             try expectGradients("matmul vector", [rand([4]), rand([4, 2], seed: 2)]) { try $0[0].matmul($0[1]) }
         },
+        // A kernel with two outputs made through recordMulti: (x·y, x + y).
+        "custom": {
+            func fused(_ x: Tensor, _ y: Tensor) -> [Tensor] {
+                let prod = Tensor.makeStorage(count: x.count), total = Tensor.makeStorage(count: x.count)
+                for i in 0..<x.count {
+                    prod.elements[i] = x.unsafePointer[i] * y.unsafePointer[i]
+                    total.elements[i] = x.unsafePointer[i] + y.unsafePointer[i]
+                }
+                return Tensor.recordMulti("fusedMulAdd", outputs: [(prod, x.shape), (total, x.shape)], inputs: [x, y]) { g in
+                    var dx = Tensor.zeros(like: x), dy = Tensor.zeros(like: y)
+                    if let gp = g[0] { try! dx.addInPlace(gp * y); try! dy.addInPlace(gp * x) }
+                    if let gs = g[1] { try! dx.addInPlace(gs); try! dy.addInPlace(gs) }
+                    x.accumulateGradient(dx)
+                    y.accumulateGradient(dy)
+                }
+            }
+            try expectGradients("custom both outputs", [rand([5]), rand([5], seed: 2)]) { xs in
+                let o = fused(xs[0], xs[1])
+                return try o[0] * 2 + o[1].square()
+            }
+            try expectGradients("custom second output only", [rand([5]), rand([5], seed: 2)]) { xs in fused(xs[0], xs[1])[1].exp() }
+        },
         // Composites used by layers and losses
-        "linear": { try expectGradients("linear", [rand([5, 3]), rand([3, 2], seed: 2), rand([2], seed: 3)]) { try $0[0].matmul($0[1]) + $0[2] } },
+        "linear": {
+            try expectGradients("linear", [rand([2, 5, 3]), rand([4, 3], seed: 2), rand([4], seed: 3)]) { try Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }
+            try expectGradients("linear no bias", [rand([5, 3]), rand([4, 3], seed: 2)]) { try Tensor.linear($0[0], weight: $0[1], bias: nil) }
+        },
         "normalize": {
             try expectGradients("normalize", [rand([3, 6])]) { x in
                 let mu = try x[0].mean(axis: -1, keepdims: true)

@@ -10,6 +10,8 @@ import Synchronization
 public final class GradNode {
     /// Which op made this node (`.leaf` for a variable).
     public let op: Op
+    /// The kernel's name for `.custom` ops ("lstm", "attention").
+    public var label: String = ""
     @usableFromInline let shape: [Int]
     @usableFromInline var parents: [GradNode]
     @usableFromInline var backwardFn: ((Tensor) -> Void)?
@@ -187,4 +189,82 @@ extension Tensor {
         }
         }
     }
+}
+
+// MARK: - Ops with several outputs
+
+/// Holds the gradients that the secondary outputs of a multi-output op received, until
+/// the op's own rule runs (after theirs, as they are its children on the tape).
+final class OutputGradients {
+    var grads: [Tensor?]
+    init(count: Int) { grads = [Tensor?](repeating: nil, count: count) }
+}
+
+extension Tensor {
+    /// Creates the outputs of an op with several results (a recurrent unroll returns its
+    /// outputs and its final state). `backward` receives one gradient per output, nil for
+    /// outputs that did not contribute to the loss, and adds into the inputs' nodes.
+    ///
+    /// Output 0 carries the op's node; each other output gets a small node whose rule
+    /// hands its gradient to the op's node.
+    public static func recordMulti(
+        _ label: String, outputs: [(storage: TensorStorage, shape: [Int])], inputs: [Tensor],
+        backward: @escaping ([Tensor?]) -> Void
+    ) -> [Tensor] {
+        var parents: [GradNode] = []
+        for input in inputs { if let n = input.node { parents.append(n) } }
+        if parents.isEmpty || !GradMode.isEnabled {
+            return outputs.map { Tensor(storage: $0.storage, shape: $0.shape) }
+        }
+        let box = OutputGradients(count: outputs.count)
+        let mainShape = outputs[0].shape
+        let main = GradNode(op: .custom, shape: mainShape, parents: parents) { g in
+            box.grads[0] = g
+            backward(box.grads)
+            box.grads = []
+        }
+        main.label = label
+        var result = [Tensor(storage: outputs[0].storage, shape: mainShape, node: main)]
+        for i in 1..<outputs.count {
+            let aux = GradNode(op: .custom, shape: outputs[i].shape, parents: [main]) { [unowned main] g in
+                box.grads[i] = g
+                // The op's rule runs only if its node has a gradient: give it zeros when
+                // output 0 itself was not used.
+                if main.grad == nil { main.grad = Tensor.zerosUnchecked(mainShape) }
+            }
+            aux.label = label + "[\(i)]"
+            result.append(Tensor(storage: outputs[i].storage, shape: outputs[i].shape, node: aux))
+        }
+        return result
+    }
+
+    /// Zeros of `shape` (used internally).
+    static func zerosUnchecked(_ shape: [Int]) -> Tensor {
+        Tensor(storage: TensorStorage.zeros(count: shape.reduce(1, *)), shape: shape)
+    }
+
+
+    /// The storage of a new, uninitialised tensor of `count` elements, for kernels
+    /// written outside TensorCore (fused layers) that fill it completely.
+    public static func makeStorage(count: Int) -> TensorStorage { TensorStorage.make(count: count) }
+
+    /// A tensor on a storage filled by such a kernel.
+    public init(filledStorage storage: TensorStorage, shape: [Int]) {
+        self.init(storage: storage, shape: shape)
+    }
+
+    /// Adds `g` into this tensor's gradient, as an op's rule does for its inputs (for fused
+    /// kernels written outside TensorCore). No effect when the tensor needs no gradient.
+    public func accumulateGradient(_ g: Tensor) {
+        node?.accumulate(g)
+    }
+
+    /// The first element of the storage, for kernels outside TensorCore. Valid while the
+    /// tensor is alive; write only to a tensor you just created.
+    public var unsafePointer: UnsafeMutablePointer<Float> { storage.pointer }
+}
+
+extension TensorStorage {
+    /// The first element (for fused kernels outside TensorCore).
+    public var elements: UnsafeMutablePointer<Float> { pointer }
 }

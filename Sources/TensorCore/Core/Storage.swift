@@ -4,8 +4,7 @@
 /// Tensors share storages freely (a reshape, a copy of the struct, a tensor saved for the
 /// backward pass); a tensor that writes to its storage first makes it unique
 /// (copy-on-write, as `Array` does), so no tensor ever sees another's writes.
-@usableFromInline
-final class TensorStorage: ManagedBuffer<Int, Float> {
+public final class TensorStorage: ManagedBuffer<Int, Float> {
     @inlinable
     static func make(count: Int) -> TensorStorage {
         let buffer = TensorStorage.create(minimumCapacity: Swift.max(count, 1)) { _ in count }

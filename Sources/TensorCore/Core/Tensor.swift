@@ -231,7 +231,7 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
         format(into: &out, axis: 0, offset: 0, indent: 7)
         out += ", shape: \(shapeString(shape))"
         if let node {
-            out += node.isLeaf ? ", requires_grad: true" : ", grad_fn: \(node.op.rawValue)"
+            out += node.isLeaf ? ", requires_grad: true" : ", grad_fn: \(node.op == .custom ? node.label : node.op.rawValue)"
         }
         out += ")"
         return out

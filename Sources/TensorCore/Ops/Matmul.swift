@@ -100,3 +100,60 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// The affine map of a linear layer, y = x·Wᵀ + b, with W stored as [out, in] (PyTorch's
+    /// layout, so checkpoints interoperate). x is [..., in]; y is [..., out]. One GEMM
+    /// forward, three backward (dx = dy·W, dW = dyᵀ·x, db = Σ dy); no transposed copies.
+    public static func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?) throws -> Tensor {
+        guard w.rank == 2 else { throw TensorError("linear", "weight must be [out, in], got \(shapeString(w.shape))") }
+        let (nOut, nIn) = (w.shape[0], w.shape[1])
+        guard x.rank >= 1, x.shape[x.rank - 1] == nIn else {
+            throw TensorError("linear", "input of shape \(shapeString(x.shape)) does not end in \(nIn), the weight's input size (weight \(shapeString(w.shape)))")
+        }
+        if let b, b.shape != [nOut] {
+            throw TensorError("linear", "bias of shape \(shapeString(b.shape)) should be [\(nOut)]")
+        }
+        let m = x.count / Swift.max(nIn, 1)
+        var outShape = x.shape
+        outShape[outShape.count - 1] = nOut
+        let out = TensorStorage.make(count: m * nOut)
+        let po = out.pointer
+        if let b {
+            let pb = b.pointer
+            for r in 0..<m { (po + r * nOut).initialize(from: pb, count: nOut) }
+        }
+        BLAS.sgemm(transA: false, transB: true, m: m, n: nOut, k: nIn, a: x.pointer, lda: nIn, b: w.pointer, ldb: nIn,
+                   beta: b == nil ? 0 : 1, c: po, ldc: nOut)
+        withExtendedLifetime((x, w, b)) {}
+        let bias = b ?? Tensor(0)
+        let inputs = b == nil ? [x, w] : [x, w, bias]
+        var parents: [GradNode] = []
+        for t in inputs { if let n = t.node { parents.append(n) } }
+        guard !parents.isEmpty, GradMode.isEnabled else { return Tensor(storage: out, shape: outShape) }
+        let node = GradNode(op: .linear, shape: outShape, parents: parents) { g in
+            let pg = g.pointer
+            if let nx = x.node {  // dx [m, in] = dy [m, out] · W [out, in]
+                let dx = TensorStorage.make(count: m * nIn)
+                BLAS.sgemm(transA: false, transB: false, m: m, n: nIn, k: nOut, a: pg, lda: nOut, b: w.pointer, ldb: nIn, c: dx.pointer, ldc: nIn)
+                nx.accumulate(Tensor(storage: dx, shape: x.shape))
+            }
+            if let nw = w.node {  // dW [out, in] = dyᵀ · x
+                let dw = TensorStorage.make(count: nOut * nIn)
+                BLAS.sgemm(transA: true, transB: false, m: nOut, n: nIn, k: m, a: pg, lda: nOut, b: x.pointer, ldb: nIn, c: dw.pointer, ldc: nIn)
+                nw.accumulate(Tensor(storage: dw, shape: w.shape))
+            }
+            if b != nil, let nb = bias.node {  // db = Σ over rows of dy
+                let db = TensorStorage.zeros(count: nOut)
+                let pd = db.pointer
+                for r in 0..<m {
+                    let row = pg + r * nOut
+                    for j in 0..<nOut { pd[j] += row[j] }
+                }
+                nb.accumulate(Tensor(storage: db, shape: [nOut]))
+            }
+            withExtendedLifetime((g, x, w)) {}
+        }
+        return Tensor(storage: out, shape: outShape, node: node)
+    }
+}

@@ -1,0 +1,252 @@
+import TensorCore
+
+/// The fused forward and backward passes of an Elman RNN, LSTM or GRU over a whole
+/// sequence: one tape node for the sequence, gates computed with one matrix product per
+/// input (all time steps' input projections in a single GEMM; one GEMM per step for the
+/// recurrent projection), and the weight gradients of all steps in single GEMMs after the
+/// backward sweep.
+///
+/// Shapes (B batch, T time, I input, H hidden, G gates per unit: RNN 1, GRU 3, LSTM 4):
+///   x [B, T, I]; W_ih [G·H, I]; W_hh [G·H, H]; b_ih, b_hh [G·H]; h0, c0 [B, H];
+///   resets [B, T] (1 where a new episode starts: the state is zeroed before that step).
+/// Outputs: all hidden states [B, T, H], the final h [B, H], and for the LSTM the final
+/// c [B, H]. Buffers are batch-major ([B, T, ·]); a step reads its rows with a leading
+/// dimension of T·(row length), so no transposes are made.
+///
+/// The gate order is PyTorch's (LSTM: i, f, g, o; GRU: r, z, n), so weights load from
+/// PyTorch checkpoints.
+enum RecurrentKernel {
+    enum Kind: String, Sendable {
+        case rnnTanh, rnnRelu, lstm, gru
+        var gates: Int {
+            switch self {
+            case .rnnTanh, .rnnRelu: return 1
+            case .gru: return 3
+            case .lstm: return 4
+            }
+        }
+    }
+
+    struct Weights {
+        let wih: Tensor, whh: Tensor, bih: Tensor, bhh: Tensor
+    }
+
+    @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+
+    static func run(
+        _ kind: Kind, x: Tensor, weights w: Weights, h0: Tensor?, c0: Tensor?, resets: Tensor?
+    ) -> [Tensor] {
+        let (B, T, I) = (x.shape[0], x.shape[1], x.shape[2])
+        let H = w.whh.shape[1], G = kind.gates, GH = G * H
+        let px = x.unsafePointer, pwih = w.wih.unsafePointer, pwhh = w.whh.unsafePointer
+        let pbih = w.bih.unsafePointer, pbhh = w.bhh.unsafePointer
+        let reset: UnsafeMutablePointer<Float>? = resets?.unsafePointer
+        @inline(__always) func isReset(_ b: Int, _ t: Int) -> Bool { reset.map { $0[b * T + t] != 0 } ?? false }
+
+        // Input projections of every step at once: act = x·W_ihᵀ + b_ih (+ b_hh, except for
+        // the GRU, whose n gate needs the recurrent part separately).
+        let act = Tensor.makeStorage(count: B * T * GH)
+        let pa = act.elements
+        for r in 0..<(B * T) {
+            for j in 0..<GH { pa[r * GH + j] = pbih[j] + (kind == .gru ? 0 : pbhh[j]) }
+        }
+        BLAS.sgemm(transA: false, transB: true, m: B * T, n: GH, k: I, a: px, lda: I, b: pwih, ldb: I, beta: 1, c: pa, ldc: GH)
+
+        let out = Tensor.makeStorage(count: B * T * H)       // h_t
+        let hprev = Tensor.makeStorage(count: B * T * H)     // the state each step started from
+        let cells = kind == .lstm ? Tensor.makeStorage(count: B * T * H) : nil       // c_t
+        let cprev = kind == .lstm ? Tensor.makeStorage(count: B * T * H) : nil
+        let hnAll = kind == .gru ? Tensor.makeStorage(count: B * T * H) : nil        // W_hn·h + b_hn
+        let hproj = kind == .gru ? Tensor.makeStorage(count: B * GH) : nil
+        let po = out.elements, php = hprev.elements
+
+        // The state entering step 0.
+        for b in 0..<B {
+            for j in 0..<H {
+                let r = isReset(b, 0)
+                php[b * T * H + j] = r ? 0 : (h0.map { $0.unsafePointer[b * H + j] } ?? 0)
+                if let cp = cprev { cp.elements[b * T * H + j] = r ? 0 : (c0.map { $0.unsafePointer[b * H + j] } ?? 0) }
+            }
+        }
+
+        for t in 0..<T {
+            let hp = php + t * H  // row b at hp + b·T·H
+            if kind == .gru {
+                let hq = hproj!.elements
+                for b in 0..<B { (hq + b * GH).update(from: pbhh, count: GH) }
+                BLAS.sgemm(transA: false, transB: true, m: B, n: GH, k: H, a: hp, lda: T * H, b: pwhh, ldb: H, beta: 1, c: hq, ldc: GH)
+            } else {
+                BLAS.sgemm(transA: false, transB: true, m: B, n: GH, k: H, a: hp, lda: T * H, b: pwhh, ldb: H, beta: 1, c: pa + t * GH, ldc: T * GH)
+            }
+            for b in 0..<B {
+                let a = pa + (b * T + t) * GH       // this step's gate pre-activations
+                let h = po + (b * T + t) * H
+                let hPrev = hp + b * T * H
+                switch kind {
+                case .rnnTanh:
+                    for j in 0..<H { h[j] = Foundation.tanh(a[j]) }
+                case .rnnRelu:
+                    for j in 0..<H { h[j] = Swift.max(a[j], 0) }
+                case .lstm:
+                    let c = cells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
+                    for j in 0..<H {
+                        let inputGate = sigmoid(a[j])
+                        let forgetGate = sigmoid(a[H + j])
+                        let candidate = Foundation.tanh(a[2 * H + j])
+                        let outputGate = sigmoid(a[3 * H + j])
+                        let newCell = forgetGate * cPrev[j] + inputGate * candidate
+                        c[j] = newCell
+                        h[j] = outputGate * Foundation.tanh(newCell)
+                        a[j] = inputGate; a[H + j] = forgetGate; a[2 * H + j] = candidate; a[3 * H + j] = outputGate
+                    }
+                case .gru:
+                    let q = hproj!.elements + b * GH, hn = hnAll!.elements + (b * T + t) * H
+                    for j in 0..<H {
+                        let resetGate = sigmoid(a[j] + q[j])
+                        let updateGate = sigmoid(a[H + j] + q[H + j])
+                        let candidate = Foundation.tanh(a[2 * H + j] + resetGate * q[2 * H + j])
+                        h[j] = (1 - updateGate) * candidate + updateGate * hPrev[j]
+                        hn[j] = q[2 * H + j]
+                        a[j] = resetGate; a[H + j] = updateGate; a[2 * H + j] = candidate
+                    }
+                }
+                // The state entering the next step (zero at an episode start).
+                if t + 1 < T {
+                    let r = isReset(b, t + 1)
+                    let next = php + (b * T + t + 1) * H
+                    if r { next.initialize(repeating: 0, count: H) } else { next.initialize(from: h, count: H) }
+                    if let cp = cprev {
+                        let nc = cp.elements + (b * T + t + 1) * H
+                        if r { nc.initialize(repeating: 0, count: H) } else { nc.initialize(from: cells!.elements + (b * T + t) * H, count: H) }
+                    }
+                }
+            }
+        }
+
+        // Final state: the last step's h (and c).
+        let hT = Tensor.makeStorage(count: B * H)
+        for b in 0..<B { (hT.elements + b * H).initialize(from: po + (b * T + T - 1) * H, count: H) }
+        var outputs: [(storage: TensorStorage, shape: [Int])] = [(out, [B, T, H]), (hT, [B, H])]
+        if kind == .lstm {
+            let cT = Tensor.makeStorage(count: B * H)
+            for b in 0..<B { (cT.elements + b * H).initialize(from: cells!.elements + (b * T + T - 1) * H, count: H) }
+            outputs.append((cT, [B, H]))
+        }
+        withExtendedLifetime((x, w.wih, w.whh, w.bih, w.bhh, h0, c0, resets)) {}
+
+        var inputs = [x, w.wih, w.whh, w.bih, w.bhh]
+        if let h0 { inputs.append(h0) }
+        if let c0 { inputs.append(c0) }
+        return Tensor.recordMulti(kind.rawValue, outputs: outputs, inputs: inputs) { grads in
+            backward(kind, grads: grads, B: B, T: T, I: I, H: H, x: x, w: w, h0: h0, c0: c0, resets: resets,
+                     act: act, out: out, hprev: hprev, cells: cells, cprev: cprev, hnAll: hnAll)
+        }
+    }
+
+    // MARK: - Backward (through time)
+
+    static func backward(
+        _ kind: Kind, grads: [Tensor?], B: Int, T: Int, I: Int, H: Int, x: Tensor, w: Weights, h0: Tensor?, c0: Tensor?,
+        resets: Tensor?, act: TensorStorage, out: TensorStorage, hprev: TensorStorage, cells: TensorStorage?,
+        cprev: TensorStorage?, hnAll: TensorStorage?
+    ) {
+        let G = kind.gates, GH = G * H
+        let pa = act.elements, po = out.elements, php = hprev.elements
+        let reset: UnsafeMutablePointer<Float>? = resets?.unsafePointer
+        @inline(__always) func isReset(_ b: Int, _ t: Int) -> Bool { reset.map { $0[b * T + t] != 0 } ?? false }
+        let gOut = grads[0]?.unsafePointer
+        // Gradients w.r.t. the input-side and recurrent-side pre-activations of every step
+        // (the same buffer except for the GRU).
+        let dA = Tensor.makeStorage(count: B * T * GH)
+        let dQ = kind == .gru ? Tensor.makeStorage(count: B * T * GH) : dA
+        let pdA = dA.elements, pdQ = dQ.elements
+        // Gradient flowing into the state at the end of the current step.
+        var dh = [Float](repeating: 0, count: B * H), dc = [Float](repeating: 0, count: B * H)
+        if let g = grads[1] { for i in 0..<(B * H) { dh[i] = g.unsafePointer[i] } }
+        if kind == .lstm, let g = grads[2] { for i in 0..<(B * H) { dc[i] = g.unsafePointer[i] } }
+        var dhPrev = [Float](repeating: 0, count: B * H)
+
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            for b in 0..<B {
+                let a = pa + (b * T + t) * GH, da = pdA + (b * T + t) * GH, dq = pdQ + (b * T + t) * GH
+                let h = po + (b * T + t) * H, hPrev = php + (b * T + t) * H
+                for j in 0..<H { dh[b * H + j] += gOut?[(b * T + t) * H + j] ?? 0 }
+                switch kind {
+                case .rnnTanh:
+                    for j in 0..<H { da[j] = dh[b * H + j] * (1 - h[j] * h[j]) }
+                case .rnnRelu:
+                    for j in 0..<H { da[j] = h[j] > 0 ? dh[b * H + j] : 0 }
+                case .lstm:
+                    let c = cells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
+                    for j in 0..<H {
+                        let i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j]
+                        let tc = Foundation.tanh(c[j])
+                        let dH = dh[b * H + j]
+                        let dC = dc[b * H + j] + dH * o * (1 - tc * tc)
+                        da[j] = dC * g * i * (1 - i)                 // d input gate
+                        da[H + j] = dC * cPrev[j] * f * (1 - f)      // d forget gate
+                        da[2 * H + j] = dC * i * (1 - g * g)          // d candidate
+                        da[3 * H + j] = dH * tc * o * (1 - o)         // d output gate
+                        dc[b * H + j] = dC * f                        // to c_{t−1}
+                    }
+                case .gru:
+                    let hn = hnAll!.elements + (b * T + t) * H
+                    for j in 0..<H {
+                        let r = a[j], z = a[H + j], n = a[2 * H + j]
+                        let dH = dh[b * H + j]
+                        let dn = dH * (1 - z) * (1 - n * n)
+                        let dr = dn * hn[j] * r * (1 - r)
+                        let dz = dH * (hPrev[j] - n) * z * (1 - z)
+                        da[j] = dr; da[H + j] = dz; da[2 * H + j] = dn
+                        dq[j] = dr; dq[H + j] = dz; dq[2 * H + j] = dn * r
+                        dhPrev[b * H + j] = dH * z
+                    }
+                }
+            }
+            // dh_{t−1} = dQ_t · W_hh (+ the GRU's direct path), zero across an episode start.
+            dhPrev.withUnsafeMutableBufferPointer { p in
+                BLAS.sgemm(transA: false, transB: false, m: B, n: H, k: GH, a: pdQ + t * GH, lda: T * GH, b: w.whh.unsafePointer, ldb: H,
+                           beta: kind == .gru ? 1 : 0, c: p.baseAddress!, ldc: H)
+            }
+            for b in 0..<B {
+                let cut = isReset(b, t)
+                for j in 0..<H {
+                    dh[b * H + j] = cut ? 0 : dhPrev[b * H + j]
+                    if cut { dc[b * H + j] = 0 }
+                }
+            }
+        }
+
+        // Weight gradients of all steps at once.
+        let BT = B * T
+        if w.whh.requiresGrad {  // dW_hh [GH, H] = dQᵀ · h_prev
+            let d = Tensor.makeStorage(count: GH * H)
+            BLAS.sgemm(transA: true, transB: false, m: GH, n: H, k: BT, a: pdQ, lda: GH, b: php, ldb: H, c: d.elements, ldc: H)
+            w.whh.accumulateGradient(Tensor(filledStorage: d, shape: [GH, H]))
+        }
+        if w.wih.requiresGrad {  // dW_ih [GH, I] = dAᵀ · x
+            let d = Tensor.makeStorage(count: GH * I)
+            BLAS.sgemm(transA: true, transB: false, m: GH, n: I, k: BT, a: pdA, lda: GH, b: x.unsafePointer, ldb: I, c: d.elements, ldc: I)
+            w.wih.accumulateGradient(Tensor(filledStorage: d, shape: [GH, I]))
+        }
+        func columnSums(_ p: UnsafeMutablePointer<Float>) -> Tensor {
+            let s = Tensor.makeStorage(count: GH)
+            let ps = s.elements
+            ps.initialize(repeating: 0, count: GH)
+            for r in 0..<BT { for j in 0..<GH { ps[j] += p[r * GH + j] } }
+            return Tensor(filledStorage: s, shape: [GH])
+        }
+        if w.bih.requiresGrad { w.bih.accumulateGradient(columnSums(pdA)) }
+        if w.bhh.requiresGrad { w.bhh.accumulateGradient(columnSums(pdQ)) }
+        if x.requiresGrad {  // dx [BT, I] = dA · W_ih
+            let d = Tensor.makeStorage(count: BT * I)
+            BLAS.sgemm(transA: false, transB: false, m: BT, n: I, k: GH, a: pdA, lda: GH, b: w.wih.unsafePointer, ldb: I, c: d.elements, ldc: I)
+            x.accumulateGradient(Tensor(filledStorage: d, shape: x.shape))
+        }
+        if let h0, h0.requiresGrad { h0.accumulateGradient(try! Tensor(dh, shape: [B, H])) }
+        if let c0, c0.requiresGrad { c0.accumulateGradient(try! Tensor(dc, shape: [B, H])) }
+        withExtendedLifetime((act, out, hprev, cells, cprev, hnAll, dA, dQ, x, w.wih, w.whh, resets)) {}
+    }
+}
+
+import Foundation
