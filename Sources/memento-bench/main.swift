@@ -56,11 +56,12 @@ struct MementoBench: ParsableCommand {
 }
 
 /// The suites, in the order `all` runs them.
-let suiteNames = ["tensor"]
+let suiteNames = ["tensor", "env"]
 
 func makeSuite(_ name: String) -> [BenchCase] {
     switch name {
     case "tensor": return tensorSuite()
+    case "env": return envSuite()
     default: return []
     }
 }

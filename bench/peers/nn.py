@@ -1,0 +1,113 @@
+"""Peer for memento-bench suite `nn`: the same training steps in PyTorch on the CPU.
+
+Same models, sizes and optimizers as Sources/memento-bench/NNSuite.swift. Protocol: see
+bench/peers/tensor.py.
+"""
+import json
+import math
+import os
+import sys
+import time
+
+
+def main():
+    try:
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+    except ImportError:
+        print(json.dumps({"ready": False, "reason": "torch is not installed (run bench/setup-peers.sh)"}), flush=True)
+        return
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(0)
+
+    def timed(body, at_least=0.25):
+        calls, start = 0, time.perf_counter()
+        while True:
+            body()
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= at_least:
+                return calls, elapsed
+
+    def lstm_case(inp, hidden, batch, steps):
+        lstm = nn.LSTM(inp, hidden, batch_first=True)
+        head = nn.Linear(hidden, 4)
+        opt = torch.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=1e-3)
+        x, y = torch.randn(batch, steps, inp), torch.randn(batch, steps, 4)
+
+        def step():
+            opt.zero_grad()
+            out, _ = lstm(x)
+            loss = F.mse_loss(head(out), y)
+            loss.backward()
+            opt.step()
+
+        calls, secs = timed(step)
+        return secs / calls * 1e3
+
+    class Block(nn.Module):
+        def __init__(self, d, heads):
+            super().__init__()
+            self.heads = heads
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+            self.fc, self.fc_out = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+        def forward(self, x):
+            b, t, c = x.shape
+            q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+            q, k, v = (m.view(b, t, self.heads, c // self.heads).transpose(1, 2) for m in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.proj(y.transpose(1, 2).reshape(b, t, c))
+            return x + self.fc_out(F.gelu(self.fc(self.ln2(x))))
+
+    class GPT(nn.Module):
+        def __init__(self, vocab, ctx, d, heads, layers):
+            super().__init__()
+            self.tok = nn.Embedding(vocab, d)
+            self.pos = nn.Parameter(torch.randn(ctx, d) * 0.02)
+            self.blocks = nn.ModuleList([Block(d, heads) for _ in range(layers)])
+            self.ln_f = nn.LayerNorm(d)
+
+        def forward(self, idx):
+            h = self.tok(idx) + self.pos[: idx.shape[1]]
+            for blk in self.blocks:
+                h = blk(h)
+            return self.ln_f(h) @ self.tok.weight.t()  # tied head
+
+    def gpt_case(vocab, ctx, d, heads, layers, batch):
+        model = GPT(vocab, ctx, d, heads, layers)
+        opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
+        tokens = torch.randint(0, vocab, (batch, ctx + 1))
+        inp, tgt = tokens[:, :-1], tokens[:, 1:]
+
+        def step():
+            opt.zero_grad()
+            logits = model(inp)
+            loss = F.cross_entropy(logits.reshape(-1, vocab), tgt.reshape(-1))
+            loss.backward()
+            opt.step()
+
+        calls, secs = timed(step)
+        return secs / calls * 1e3
+
+    cases = {
+        "lstm_train_step": lambda: lstm_case(16, 128, 32, 64),
+        "lstm_train_step_small": lambda: lstm_case(16, 32, 16, 16),
+        "gpt_train_step": lambda: gpt_case(64, 64, 128, 4, 2, 32),
+        "gpt_train_step_tiny": lambda: gpt_case(64, 32, 64, 4, 1, 16),
+    }
+    print(json.dumps({"ready": True, "peer_name": f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"}), flush=True)
+    for line in sys.stdin:
+        name = line.strip()
+        if not name:
+            continue
+        try:
+            print(json.dumps({"value": cases[name]()}), flush=True)
+        except Exception as e:
+            print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
