@@ -18,7 +18,7 @@ let package = Package(
         // (see Sources/CBLAS/include/CBLAS.h), and the FMA peak kernel for benchmarks.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
-        .target(name: "NeuralNets", dependencies: ["TensorCore"]),
+        .target(name: "NeuralNets", dependencies: ["TensorCore", "CBLAS"]),
         .target(name: "Environments", dependencies: ["TensorCore"]),
         .target(name: "Language"),
         .executableTarget(

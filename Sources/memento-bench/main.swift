@@ -56,11 +56,12 @@ struct MementoBench: ParsableCommand {
 }
 
 /// The suites, in the order `all` runs them.
-let suiteNames = ["tensor", "env"]
+let suiteNames = ["tensor", "nn", "env"]
 
 func makeSuite(_ name: String) -> [BenchCase] {
     switch name {
     case "tensor": return tensorSuite()
+    case "nn": return nnSuite()
     case "env": return envSuite()
     default: return []
     }

@@ -1,4 +1,5 @@
-// The OpenBLAS shim of Memento.
+// The OpenBLAS shim of Memento, and the few kernels written in C: the FMA peak loop for
+// benchmarks and vectorised exp / sigmoid / tanh (vmath.c).
 //
 // OpenBLAS picks its compute kernel for the CPU once, when the library is loaded, reading
 // the environment variable OPENBLAS_CORETYPE. Version 0.3.21 (Debian 12) does not know
@@ -47,6 +48,13 @@ int memento_cpu_has_avx512(void);
 /// thread (AVX-512 when present, else AVX2+FMA, else scalar) and returns the number of
 /// floating point operations it performed. Used to measure the machine's peak.
 double memento_fma_peak_kernel(long iterations);
+
+/// y[i] = e^x[i] for i < n (x and y may be the same array). See vmath.c for accuracy.
+void memento_vexp(const float *x, float *y, long n);
+/// y[i] = 1 / (1 + e^−x[i]).
+void memento_vsigmoid(const float *x, float *y, long n);
+/// y[i] = tanh(x[i]).
+void memento_vtanh(const float *x, float *y, long n);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+import CBLAS
 import TensorCore
 
 /// The fused forward and backward passes of an Elman RNN, LSTM or GRU over a whole
@@ -31,8 +32,6 @@ enum RecurrentKernel {
         let wih: Tensor, whh: Tensor, bih: Tensor, bhh: Tensor
     }
 
-    @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
-
     static func run(
         _ kind: Kind, x: Tensor, weights w: Weights, h0: Tensor?, c0: Tensor?, resets: Tensor?
     ) -> [Tensor] {
@@ -56,6 +55,7 @@ enum RecurrentKernel {
         let hprev = Tensor.makeStorage(count: B * T * H)     // the state each step started from
         let cells = kind == .lstm ? Tensor.makeStorage(count: B * T * H) : nil       // c_t
         let cprev = kind == .lstm ? Tensor.makeStorage(count: B * T * H) : nil
+        let tanhCells = kind == .lstm ? Tensor.makeStorage(count: B * T * H) : nil  // tanh(c_t), reused backward
         let hnAll = kind == .gru ? Tensor.makeStorage(count: B * T * H) : nil        // W_hn·h + b_hn
         let hproj = kind == .gru ? Tensor.makeStorage(count: B * GH) : nil
         let po = out.elements, php = hprev.elements
@@ -84,31 +84,30 @@ enum RecurrentKernel {
                 let hPrev = hp + b * T * H
                 switch kind {
                 case .rnnTanh:
-                    for j in 0..<H { h[j] = Foundation.tanh(a[j]) }
+                    memento_vtanh(a, h, H)                                    // h' = tanh(a)
                 case .rnnRelu:
-                    for j in 0..<H { h[j] = Swift.max(a[j], 0) }
+                    for j in 0..<H { h[j] = Swift.max(a[j], 0) }               // h' = relu(a)
                 case .lstm:
                     let c = cells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
-                    for j in 0..<H {
-                        let inputGate = sigmoid(a[j])
-                        let forgetGate = sigmoid(a[H + j])
-                        let candidate = Foundation.tanh(a[2 * H + j])
-                        let outputGate = sigmoid(a[3 * H + j])
-                        let newCell = forgetGate * cPrev[j] + inputGate * candidate
-                        c[j] = newCell
-                        h[j] = outputGate * Foundation.tanh(newCell)
-                        a[j] = inputGate; a[H + j] = forgetGate; a[2 * H + j] = candidate; a[3 * H + j] = outputGate
-                    }
+                    let tc = tanhCells!.elements + (b * T + t) * H
+                    let (inputGate, forgetGate, candidate, outputGate) = (a, a + H, a + 2 * H, a + 3 * H)
+                    memento_vsigmoid(a, a, 2 * H)                             // i, f = σ(·)
+                    memento_vtanh(candidate, candidate, H)                    // g = tanh(·)
+                    memento_vsigmoid(outputGate, outputGate, H)               // o = σ(·)
+                    for j in 0..<H { c[j] = forgetGate[j] * cPrev[j] + inputGate[j] * candidate[j] }  // c' = f⊙c + i⊙g
+                    memento_vtanh(c, tc, H)
+                    for j in 0..<H { h[j] = outputGate[j] * tc[j] }           // h' = o⊙tanh(c')
                 case .gru:
                     let q = hproj!.elements + b * GH, hn = hnAll!.elements + (b * T + t) * H
+                    let (resetGate, updateGate, candidate) = (a, a + H, a + 2 * H)
+                    for j in 0..<(2 * H) { a[j] += q[j] }
+                    memento_vsigmoid(a, a, 2 * H)                             // r, z = σ(W_i x + b_i + W_h h + b_h)
                     for j in 0..<H {
-                        let resetGate = sigmoid(a[j] + q[j])
-                        let updateGate = sigmoid(a[H + j] + q[H + j])
-                        let candidate = Foundation.tanh(a[2 * H + j] + resetGate * q[2 * H + j])
-                        h[j] = (1 - updateGate) * candidate + updateGate * hPrev[j]
                         hn[j] = q[2 * H + j]
-                        a[j] = resetGate; a[H + j] = updateGate; a[2 * H + j] = candidate
+                        candidate[j] += resetGate[j] * hn[j]
                     }
+                    memento_vtanh(candidate, candidate, H)                    // n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))
+                    for j in 0..<H { h[j] = (1 - updateGate[j]) * candidate[j] + updateGate[j] * hPrev[j] }  // h' = (1−z)⊙n + z⊙h
                 }
                 // The state entering the next step (zero at an episode start).
                 if t + 1 < T {
@@ -139,7 +138,7 @@ enum RecurrentKernel {
         if let c0 { inputs.append(c0) }
         return Tensor.recordMulti(kind.rawValue, outputs: outputs, inputs: inputs) { grads in
             backward(kind, grads: grads, B: B, T: T, I: I, H: H, x: x, w: w, h0: h0, c0: c0, resets: resets,
-                     act: act, out: out, hprev: hprev, cells: cells, cprev: cprev, hnAll: hnAll)
+                     act: act, out: out, hprev: hprev, tanhCells: tanhCells, cprev: cprev, hnAll: hnAll)
         }
     }
 
@@ -147,7 +146,7 @@ enum RecurrentKernel {
 
     static func backward(
         _ kind: Kind, grads: [Tensor?], B: Int, T: Int, I: Int, H: Int, x: Tensor, w: Weights, h0: Tensor?, c0: Tensor?,
-        resets: Tensor?, act: TensorStorage, out: TensorStorage, hprev: TensorStorage, cells: TensorStorage?,
+        resets: Tensor?, act: TensorStorage, out: TensorStorage, hprev: TensorStorage, tanhCells: TensorStorage?,
         cprev: TensorStorage?, hnAll: TensorStorage?
     ) {
         let G = kind.gates, GH = G * H
@@ -177,10 +176,10 @@ enum RecurrentKernel {
                 case .rnnRelu:
                     for j in 0..<H { da[j] = h[j] > 0 ? dh[b * H + j] : 0 }
                 case .lstm:
-                    let c = cells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
+                    let tanhC = tanhCells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
                     for j in 0..<H {
                         let i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j]
-                        let tc = Foundation.tanh(c[j])
+                        let tc = tanhC[j]
                         let dH = dh[b * H + j]
                         let dC = dc[b * H + j] + dH * o * (1 - tc * tc)
                         da[j] = dC * g * i * (1 - i)                 // d input gate
@@ -245,7 +244,7 @@ enum RecurrentKernel {
         }
         if let h0, h0.requiresGrad { h0.accumulateGradient(try! Tensor(dh, shape: [B, H])) }
         if let c0, c0.requiresGrad { c0.accumulateGradient(try! Tensor(dc, shape: [B, H])) }
-        withExtendedLifetime((act, out, hprev, cells, cprev, hnAll, dA, dQ, x, w.wih, w.whh, resets)) {}
+        withExtendedLifetime((act, out, hprev, tanhCells, cprev, hnAll, dA, dQ, x, w.wih, w.whh, resets)) {}
     }
 }
 

@@ -52,15 +52,25 @@ public enum BLAS {
         }
         if isAvailable {
             let t = threads
-            if t > 1 && m >= 32 && m * n * k >= parallelThreshold {
-                // Split the rows of C (and of op(A)) into one block per thread.
-                let parts = Swift.min(t, m / 16)
+            if t > 1 && m * n * k >= parallelThreshold && Swift.max(m, n) >= 32 {
+                // Split C into one block per thread: by rows when C is tall, by columns when
+                // it is wide (then each thread packs only its part of op(B), the larger
+                // operand in a recurrent step [B, H] × [H, 4H]).
+                let byRows = m >= n
+                let parts = Swift.min(t, (byRows ? m : n) / 16)
                 let work = GemmPointers(a: a, b: b, c: c)
                 DispatchQueue.concurrentPerform(iterations: parts) { p in
-                    let lo = m * p / parts, hi = m * (p + 1) / parts
-                    memento_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(hi - lo), Int32(n), Int32(k), alpha,
-                                  work.a + (transA ? lo : lo * lda), Int32(lda), work.b, Int32(ldb), beta,
-                                  work.c + lo * ldc, Int32(ldc))
+                    let size = byRows ? m : n
+                    let lo = size * p / parts, hi = size * (p + 1) / parts
+                    if byRows {
+                        memento_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(hi - lo), Int32(n), Int32(k), alpha,
+                                      work.a + (transA ? lo : lo * lda), Int32(lda), work.b, Int32(ldb), beta,
+                                      work.c + lo * ldc, Int32(ldc))
+                    } else {
+                        memento_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(hi - lo), Int32(k), alpha,
+                                      work.a, Int32(lda), work.b + (transB ? lo * ldb : lo), Int32(ldb), beta,
+                                      work.c + lo, Int32(ldc))
+                    }
                 }
             } else {
                 memento_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,

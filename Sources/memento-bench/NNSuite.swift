@@ -1,0 +1,54 @@
+import Foundation
+import NeuralNets
+import TensorCore
+
+/// Suite `nn`: whole training steps (forward, backward, optimizer) of the lecture's models,
+/// against the same models in PyTorch (`bench/peers/nn.py`).
+func nnSuite() -> [BenchCase] {
+    [
+        lstmCase("lstm_train_step", input: 16, hidden: 128, batch: 32, steps: 64),
+        lstmCase("lstm_train_step_small", input: 16, hidden: 32, batch: 16, steps: 16),
+        gptCase("gpt_train_step", GPTConfig(vocabSize: 64, contextLength: 64, dModel: 128, heads: 4, layers: 2), batch: 32),
+        gptCase("gpt_train_step_tiny", GPTConfig(vocabSize: 64, contextLength: 32, dModel: 64, heads: 4, layers: 1), batch: 16),
+    ]
+}
+
+/// LSTM(input → hidden) over [batch, steps, input], a linear head to 4 outputs, MSE loss,
+/// Adam (lr 1e-3): one training step, in ms.
+func lstmCase(_ name: String, input: Int, hidden: Int, batch: Int, steps: Int) -> BenchCase {
+    BenchCase(suite: "nn", name: name, unit: "ms", better: .lower, peerCase: name, noPeerReason: nil) {
+        var rng = RNG(seed: 1)
+        let lstm = try LSTM(input, hidden, rng: &rng)
+        let head = try Linear(hidden, 4, rng: &rng)
+        let model = Sequential([lstm, head])
+        let opt = try Adam(model, learningRate: 1e-3)
+        let x = try Tensor.normal([batch, steps, input], rng: &rng)
+        let y = try Tensor.normal([batch, steps, 4], rng: &rng)
+        let (calls, seconds) = try timed(atLeast: 0.25) {
+            opt.zeroGrad()
+            let loss = try mseLoss(model(x), y)
+            try loss.backward()
+            try opt.step()
+        }
+        return seconds / Double(calls) * 1e3
+    }
+}
+
+/// A GPT on random tokens, next-token cross-entropy, AdamW (lr 3e-4): one training step, in ms.
+func gptCase(_ name: String, _ config: GPTConfig, batch: Int) -> BenchCase {
+    BenchCase(suite: "nn", name: name, unit: "ms", better: .lower, peerCase: name, noPeerReason: nil) {
+        var rng = RNG(seed: 2)
+        let gpt = try GPT(config, rng: &rng)
+        let opt = try AdamW(gpt, learningRate: 3e-4)
+        let t = config.contextLength
+        let tokens = try Tensor.randint([batch, t + 1], high: config.vocabSize, rng: &rng)
+        let input = try tokens[.all, .slice(0, t)], target = try tokens[.all, .slice(1, t + 1)]
+        let (calls, seconds) = try timed(atLeast: 0.25) {
+            opt.zeroGrad()
+            let loss = try crossEntropyLoss(logits: gpt(input), targets: target)
+            try loss.backward()
+            try opt.step()
+        }
+        return seconds / Double(calls) * 1e3
+    }
+}
