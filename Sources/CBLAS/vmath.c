@@ -81,6 +81,50 @@ static void vtanh512(const float *x, float *y, long n) {
         _mm512_mask_storeu_ps(y + i, m, tanh512(_mm512_maskz_loadu_ps(m, x + i)));
     }
 }
+
+// GELU with the exact Gaussian CDF: gelu(x) = x·Φ(x) = ½x(1 + erf(x/√2)), erf by
+// Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7), whose factor e^{−x²/2} is also the
+// Gaussian density in the derivative gelu'(x) = Φ(x) + x·φ(x).
+__attribute__((target("avx512f")))
+static inline void gelu_parts512(__m512 x, __m512 *cdf, __m512 *pdf) {
+    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000));
+    __m512 z = _mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f));        // x/√2
+    __m512 az = _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_castps_si512(sign), _mm512_castps_si512(z)));
+    __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(az, _mm512_set1_ps(0.3275911f), _mm512_set1_ps(1.0f)));
+    __m512 poly = _mm512_set1_ps(1.061405429f);
+    poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-1.453152027f));
+    poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(1.421413741f));
+    poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-0.284496736f));
+    poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(0.254829592f));
+    poly = _mm512_mul_ps(poly, t);
+    __m512 g = exp512(_mm512_mul_ps(_mm512_mul_ps(z, z), _mm512_set1_ps(-1.0f)));   // e^{−x²/2}
+    __m512 erfAbs = _mm512_fnmadd_ps(poly, g, _mm512_set1_ps(1.0f));
+    __m512 erf = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(erfAbs),
+                                                      _mm512_and_si512(_mm512_castps_si512(z), _mm512_castps_si512(sign))));
+    *cdf = _mm512_mul_ps(_mm512_set1_ps(0.5f), _mm512_add_ps(_mm512_set1_ps(1.0f), erf));
+    *pdf = _mm512_mul_ps(g, _mm512_set1_ps(0.3989422804014327f));
+}
+
+__attribute__((target("avx512f")))
+static void vgelu512(const float *x, float *y, long n) {
+    for (long i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i), cdf, pdf;
+        gelu_parts512(v, &cdf, &pdf);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(v, cdf));
+    }
+}
+
+__attribute__((target("avx512f")))
+static void vgelu_backward512(const float *x, const float *dy, float *dx, long n) {
+    for (long i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i), cdf, pdf;
+        gelu_parts512(v, &cdf, &pdf);
+        __m512 d = _mm512_fmadd_ps(v, pdf, cdf);
+        _mm512_mask_storeu_ps(dx + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, dy + i), d));
+    }
+}
 #endif
 
 static int use_avx512(void) {
@@ -108,4 +152,22 @@ void memento_vtanh(const float *x, float *y, long n) {
     if (use_avx512()) { vtanh512(x, y, n); return; }
 #endif
     for (long i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+
+void memento_vgelu(const float *x, float *y, long n) {
+#if defined(__x86_64__)
+    if (use_avx512()) { vgelu512(x, y, n); return; }
+#endif
+    for (long i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+
+void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n) {
+#if defined(__x86_64__)
+    if (use_avx512()) { vgelu_backward512(x, dy, dx, n); return; }
+#endif
+    for (long i = 0; i < n; i++) {
+        float cdf = 0.5f * (1.0f + erff(x[i] * 0.70710678118654752f));
+        float pdf = expf(-0.5f * x[i] * x[i]) * 0.3989422804014327f;
+        dx[i] = dy[i] * (cdf + x[i] * pdf);
+    }
 }

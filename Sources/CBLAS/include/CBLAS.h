@@ -55,6 +55,10 @@ void memento_vexp(const float *x, float *y, long n);
 void memento_vsigmoid(const float *x, float *y, long n);
 /// y[i] = tanh(x[i]).
 void memento_vtanh(const float *x, float *y, long n);
+/// y[i] = GELU(x[i]) with the exact Gaussian CDF (erf to 1.5e-7).
+void memento_vgelu(const float *x, float *y, long n);
+/// dx[i] = dy[i] · GELU'(x[i]).
+void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+import CBLAS
 import TensorCore
 
 /// Multi-head scaled dot-product self-attention (Vaswani et al., 2017) with causal and
@@ -86,12 +87,15 @@ func attentionCore(_ qkv: Tensor, heads nh: Int, causal: Bool, padding: Tensor?)
     let out = Tensor.makeStorage(count: B * T * C)
     let weights = Tensor.makeStorage(count: B * nh * T * T)
     let py = out.elements, pw = weights.elements
-    for b in 0..<B {
-        for h in 0..<nh {
+    // One (batch, head) pair per iteration, spread over the cores.
+    Parallel.forChunks(B * nh, grain: 4) { pairs in
+        for pair in pairs {
+            let (b, h) = (pair / nh, pair % nh)
             let q = pq + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
             let p = pw + (b * nh + h) * T * T
             // S = Q·Kᵀ · scale   [T, T]
-            BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs, alpha: scale, a: q, lda: C3, b: k, ldb: C3, c: p, ldc: T)
+            BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs, alpha: scale, a: q, lda: C3, b: k, ldb: C3, c: p, ldc: T,
+                       singleThreaded: true)
             for i in 0..<T {
                 let row = p + i * T
                 var m = -Float.infinity
@@ -103,13 +107,16 @@ func attentionCore(_ qkv: Tensor, heads nh: Int, causal: Bool, padding: Tensor?)
                     for j in 0..<T { row[j] = 0 }
                     continue
                 }
+                for j in 0..<T { row[j] -= m }
+                memento_vexp(row, row, T)  // e^−∞ is exactly 0: masked weights stay 0
                 var s: Float = 0
-                for j in 0..<T { let e = Foundation.exp(row[j] - m); row[j] = e; s += e }
+                for j in 0..<T { s += row[j] }
                 let inv = 1 / s
                 for j in 0..<T { row[j] *= inv }
             }
             // Y_h = P·V   [T, hs], written into the merged layout
-            BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T, a: p, lda: T, b: v, ldb: C3, c: py + b * T * C + h * hs, ldc: C)
+            BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T, a: p, lda: T, b: v, ldb: C3, c: py + b * T * C + h * hs, ldc: C,
+                       singleThreaded: true)
         }
     }
     withExtendedLifetime((qkv, padding)) {}
@@ -118,17 +125,18 @@ func attentionCore(_ qkv: Tensor, heads nh: Int, causal: Bool, padding: Tensor?)
         let pg = g.unsafePointer
         let d = Tensor.makeStorage(count: B * T * C3)
         let pd = d.elements
-        let dp = Tensor.makeStorage(count: T * T)
-        let pdp = dp.elements
-        for b in 0..<B {
-            for h in 0..<nh {
+        Parallel.forChunks(B * nh, grain: 4) { pairs in
+            let dp = Tensor.makeStorage(count: T * T)  // this thread's dP / dS
+            let pdp = dp.elements
+            for pair in pairs {
+                let (b, h) = (pair / nh, pair % nh)
                 let q = pq + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
                 let dq = pd + b * T * C3 + h * hs, dk = dq + C, dv = dq + 2 * C
                 let p = pw + (b * nh + h) * T * T
                 let dy = pg + b * T * C + h * hs
                 // dV = Pᵀ·dY;  dP = dY·Vᵀ
-                BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T, a: p, lda: T, b: dy, ldb: C, c: dv, ldc: C3)
-                BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs, a: dy, lda: C, b: v, ldb: C3, c: pdp, ldc: T)
+                BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T, a: p, lda: T, b: dy, ldb: C, c: dv, ldc: C3, singleThreaded: true)
+                BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs, a: dy, lda: C, b: v, ldb: C3, c: pdp, ldc: T, singleThreaded: true)
                 // dS = P ⊙ (dP − Σ_j dP⊙P) · scale
                 for i in 0..<T {
                     var dot: Float = 0
@@ -136,11 +144,12 @@ func attentionCore(_ qkv: Tensor, heads nh: Int, causal: Bool, padding: Tensor?)
                     for j in 0..<T { pdp[i * T + j] = p[i * T + j] * (pdp[i * T + j] - dot) * scale }
                 }
                 // dQ = dS·K;  dK = dSᵀ·Q
-                BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T, a: pdp, lda: T, b: k, ldb: C3, c: dq, ldc: C3)
-                BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T, a: pdp, lda: T, b: q, ldb: C3, c: dk, ldc: C3)
+                BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T, a: pdp, lda: T, b: k, ldb: C3, c: dq, ldc: C3, singleThreaded: true)
+                BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T, a: pdp, lda: T, b: q, ldb: C3, c: dk, ldc: C3, singleThreaded: true)
             }
+            withExtendedLifetime(dp) {}
         }
-        withExtendedLifetime((g, weights, dp, qkv)) {}
+        withExtendedLifetime((g, weights, qkv)) {}
         qkv.accumulateGradient(Tensor(filledStorage: d, shape: qkv.shape))
     }
     return (r[0], r[1])

@@ -36,7 +36,8 @@ public final class LayerNorm: Module, Layer {
         let rstd = Tensor.makeStorage(count: rows)
         let px = x.unsafePointer, pg = gamma.unsafePointer, pb = beta.unsafePointer
         let po = out.elements, ph = xhat.elements, pr = rstd.elements
-        for r in 0..<rows {
+        Parallel.forChunks(rows, grain: Swift.max(1, (1 << 15) / d)) { range in
+        for r in range {
             let row = px + r * d
             var mean: Float = 0
             for j in 0..<d { mean += row[j] }
@@ -50,6 +51,7 @@ public final class LayerNorm: Module, Layer {
                 ph[r * d + j] = h
                 po[r * d + j] = h * pg[j] + pb[j]
             }
+        }
         }
         withExtendedLifetime((x, gamma, beta)) {}
         return Tensor.recordMulti("layerNorm", outputs: [(out, x.shape)], inputs: [x, gamma, beta]) { grads in

@@ -160,16 +160,20 @@ enum RecurrentKernel {
         let dQ = kind == .gru ? Tensor.makeStorage(count: B * T * GH) : dA
         let pdA = dA.elements, pdQ = dQ.elements
         // Gradient flowing into the state at the end of the current step.
-        var dh = [Float](repeating: 0, count: B * H), dc = [Float](repeating: 0, count: B * H)
-        if let g = grads[1] { for i in 0..<(B * H) { dh[i] = g.unsafePointer[i] } }
-        if kind == .lstm, let g = grads[2] { for i in 0..<(B * H) { dc[i] = g.unsafePointer[i] } }
-        var dhPrev = [Float](repeating: 0, count: B * H)
+        let stateGrads = Tensor.makeStorage(count: 3 * B * H)
+        let dh = stateGrads.elements, dc = dh + B * H, dhPrev = dc + B * H
+        dh.initialize(repeating: 0, count: 3 * B * H)
+        if let g = grads[1] { dh.update(from: g.unsafePointer, count: B * H) }
+        if kind == .lstm, let g = grads[2] { dc.update(from: g.unsafePointer, count: B * H) }
 
         for t in stride(from: T - 1, through: 0, by: -1) {
             for b in 0..<B {
                 let a = pa + (b * T + t) * GH, da = pdA + (b * T + t) * GH, dq = pdQ + (b * T + t) * GH
                 let h = po + (b * T + t) * H, hPrev = php + (b * T + t) * H
-                for j in 0..<H { dh[b * H + j] += gOut?[(b * T + t) * H + j] ?? 0 }
+                if let gOut {
+                    let go = gOut + (b * T + t) * H, d = dh + b * H
+                    for j in 0..<H { d[j] += go[j] }
+                }
                 switch kind {
                 case .rnnTanh:
                     for j in 0..<H { da[j] = dh[b * H + j] * (1 - h[j] * h[j]) }
@@ -203,16 +207,12 @@ enum RecurrentKernel {
                 }
             }
             // dh_{t−1} = dQ_t · W_hh (+ the GRU's direct path), zero across an episode start.
-            dhPrev.withUnsafeMutableBufferPointer { p in
-                BLAS.sgemm(transA: false, transB: false, m: B, n: H, k: GH, a: pdQ + t * GH, lda: T * GH, b: w.whh.unsafePointer, ldb: H,
-                           beta: kind == .gru ? 1 : 0, c: p.baseAddress!, ldc: H)
-            }
-            for b in 0..<B {
-                let cut = isReset(b, t)
-                for j in 0..<H {
-                    dh[b * H + j] = cut ? 0 : dhPrev[b * H + j]
-                    if cut { dc[b * H + j] = 0 }
-                }
+            BLAS.sgemm(transA: false, transB: false, m: B, n: H, k: GH, a: pdQ + t * GH, lda: T * GH, b: w.whh.unsafePointer, ldb: H,
+                       beta: kind == .gru ? 1 : 0, c: dhPrev, ldc: H)
+            dh.update(from: dhPrev, count: B * H)
+            for b in 0..<B where isReset(b, t) {
+                (dh + b * H).update(repeating: 0, count: H)
+                (dc + b * H).update(repeating: 0, count: H)
             }
         }
 
@@ -232,19 +232,31 @@ enum RecurrentKernel {
             let s = Tensor.makeStorage(count: GH)
             let ps = s.elements
             ps.initialize(repeating: 0, count: GH)
-            for r in 0..<BT { for j in 0..<GH { ps[j] += p[r * GH + j] } }
+            for r in 0..<BT {
+                let row = p + r * GH
+                for j in 0..<GH { ps[j] += row[j] }
+            }
             return Tensor(filledStorage: s, shape: [GH])
         }
-        if w.bih.requiresGrad { w.bih.accumulateGradient(columnSums(pdA)) }
-        if w.bhh.requiresGrad { w.bhh.accumulateGradient(columnSums(pdQ)) }
+        let biasGrad = w.bih.requiresGrad || (kind != .gru && w.bhh.requiresGrad) ? columnSums(pdA) : nil
+        if w.bih.requiresGrad { w.bih.accumulateGradient(biasGrad!) }
+        if w.bhh.requiresGrad { w.bhh.accumulateGradient(kind == .gru ? columnSums(pdQ) : biasGrad!) }  // b_hh enters as b_ih does
         if x.requiresGrad {  // dx [BT, I] = dA · W_ih
             let d = Tensor.makeStorage(count: BT * I)
             BLAS.sgemm(transA: false, transB: false, m: BT, n: I, k: GH, a: pdA, lda: GH, b: w.wih.unsafePointer, ldb: I, c: d.elements, ldc: I)
             x.accumulateGradient(Tensor(filledStorage: d, shape: x.shape))
         }
-        if let h0, h0.requiresGrad { h0.accumulateGradient(try! Tensor(dh, shape: [B, H])) }
-        if let c0, c0.requiresGrad { c0.accumulateGradient(try! Tensor(dc, shape: [B, H])) }
-        withExtendedLifetime((act, out, hprev, tanhCells, cprev, hnAll, dA, dQ, x, w.wih, w.whh, resets)) {}
+        if let h0, h0.requiresGrad {
+            let d = Tensor.makeStorage(count: B * H)
+            d.elements.initialize(from: dh, count: B * H)
+            h0.accumulateGradient(Tensor(filledStorage: d, shape: [B, H]))
+        }
+        if let c0, c0.requiresGrad {
+            let d = Tensor.makeStorage(count: B * H)
+            d.elements.initialize(from: dc, count: B * H)
+            c0.accumulateGradient(Tensor(filledStorage: d, shape: [B, H]))
+        }
+        withExtendedLifetime((act, out, hprev, tanhCells, cprev, hnAll, dA, dQ, stateGrads, x, w.wih, w.whh, resets)) {}
     }
 }
 

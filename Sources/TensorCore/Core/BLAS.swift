@@ -39,11 +39,13 @@ public enum BLAS {
     public static let parallelThreshold = 1 << 20
 
     /// C = alpha · op(A) · op(B) + beta · C for row-major matrices, where op(A) is m × k and
-    /// op(B) is k × n; lda, ldb, ldc are the row strides of A, B, C as stored.
+    /// op(B) is k × n; lda, ldb, ldc are the row strides of A, B, C as stored. Large
+    /// products are split across threads unless `singleThreaded` (for callers that are
+    /// already running one product per thread).
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, singleThreaded: Bool = false
     ) {
         if m == 0 || n == 0 { return }
         if k == 0 {
@@ -51,7 +53,7 @@ public enum BLAS {
             return
         }
         if isAvailable {
-            let t = threads
+            let t = singleThreaded ? 1 : threads
             if t > 1 && m * n * k >= parallelThreshold && Swift.max(m, n) >= 32 {
                 // Split C into one block per thread: by rows when C is tall, by columns when
                 // it is wide (then each thread packs only its part of op(B), the larger

@@ -79,13 +79,13 @@ extension Tensor {
         let out = TensorStorage.make(count: n)
         let po = out.pointer, pa = a.pointer, pb = b.pointer
         if a.shape == outShape && b.shape == outShape {
-            for i in 0..<n { po[i] = f(pa[i], pb[i]) }
+            Parallel.forChunks(n) { r in for i in r { po[i] = f(pa[i], pb[i]) } }
         } else if b.count == 1 && a.shape == outShape {
             let v = pb[0]
-            for i in 0..<n { po[i] = f(pa[i], v) }
+            Parallel.forChunks(n) { r in for i in r { po[i] = f(pa[i], v) } }
         } else if a.count == 1 && b.shape == outShape {
             let v = pa[0]
-            for i in 0..<n { po[i] = f(v, pb[i]) }
+            Parallel.forChunks(n) { r in for i in r { po[i] = f(v, pb[i]) } }
         } else {
             let sa = broadcastStrides(a.shape, to: outShape)
             let sb = broadcastStrides(b.shape, to: outShape)
@@ -118,7 +118,7 @@ extension Tensor {
         let out = TensorStorage.make(count: n)
         let po = out.pointer, pa = a.pointer, pb = b.pointer, pc = c.pointer
         if a.shape == outShape && b.shape == outShape && c.shape == outShape {
-            for i in 0..<n { po[i] = f(pa[i], pb[i], pc[i]) }
+            Parallel.forChunks(n) { r in for i in r { po[i] = f(pa[i], pb[i], pc[i]) } }
         } else {
             let sa = broadcastStrides(a.shape, to: outShape)
             let sb = broadcastStrides(b.shape, to: outShape)
@@ -143,7 +143,17 @@ extension Tensor {
         let n = x.count
         let out = TensorStorage.make(count: n)
         let po = out.pointer, px = x.pointer
-        for i in 0..<n { po[i] = f(px[i]) }
+        Parallel.forChunks(n) { r in for i in r { po[i] = f(px[i]) } }
+        withExtendedLifetime(x) {}
+        return out
+    }
+
+    /// A vectorised kernel `kernel(x, y, n)` (from CBLAS) applied to each element.
+    @inlinable
+    static func kernelStorage(_ x: Tensor, _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> TensorStorage {
+        let out = TensorStorage.make(count: x.count)
+        let po = out.pointer, px = x.pointer
+        Parallel.forChunks(x.count) { r in kernel(px + r.lowerBound, po + r.lowerBound, r.count) }
         withExtendedLifetime(x) {}
         return out
     }

@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 // Reductions, normalisations along an axis, and cumulative sums.
@@ -257,6 +258,23 @@ extension Tensor {
         let (outer, n, inner) = rank == 0 ? (1, 1, 1) : blockLayout(a, a)
         let out = TensorStorage.make(count: count)
         let px = pointer, py = out.pointer
+        if inner == 1 {
+            // Rows are contiguous: shift by the maximum, exponentiate with the vector kernel.
+            Parallel.forChunks(outer, grain: Swift.max(1, (1 << 15) / Swift.max(n, 1))) { rows in
+                for o in rows {
+                    let x = px + o * n, y = py + o * n
+                    var m = -Float.infinity
+                    for k in 0..<n { m = Swift.max(m, x[k]) }
+                    if !m.isFinite { m = 0 }
+                    for k in 0..<n { y[k] = x[k] - m }
+                    memento_vexp(y, y, n)
+                    var s: Float = 0
+                    for k in 0..<n { s += y[k] }
+                    let inv = 1 / s
+                    for k in 0..<n { y[k] *= inv }
+                }
+            }
+        } else {
         for o in 0..<outer {
             for i in 0..<inner {
                 let base = o * n * inner + i
@@ -272,6 +290,7 @@ extension Tensor {
                 let inv = 1 / s
                 for k in 0..<n { py[base + k * inner] *= inv }
             }
+        }
         }
         withExtendedLifetime(self) {}
         let y = Tensor(storage: out, shape: shape)

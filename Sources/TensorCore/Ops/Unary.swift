@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 // Element-wise functions of one tensor. `unary` computes y = f(x) and records the rule
@@ -35,15 +36,24 @@ extension Tensor {
 
     public func neg() -> Tensor { unary(.neg, { -$0 }, derivative: { _, _ in -1 }) }
     public func square() -> Tensor { unary(.square, { $0 * $0 }, derivative: { x, _ in 2 * x }) }
-    public func exp() -> Tensor { unary(.exp, { Foundation.exp($0) }, derivative: { _, y in y }) }
+    public func exp() -> Tensor {
+        let storage = Tensor.kernelStorage(self) { memento_vexp($0, $1, $2) }
+        return withOutputRule(.exp, storage) { g, _, y in Tensor.gradTerm(g, y, y) { g, y, _ in g * y } }
+    }
     /// Natural logarithm.
     public func log() -> Tensor { unary(.log, { Foundation.log($0) }, derivative: { x, _ in 1 / x }) }
     public func sqrt() -> Tensor { unary(.sqrt, { $0.squareRoot() }, derivative: { _, y in 0.5 / y }) }
     public func sin() -> Tensor { unary(.sin, { Foundation.sin($0) }, derivative: { x, _ in Foundation.cos(x) }) }
     public func cos() -> Tensor { unary(.cos, { Foundation.cos($0) }, derivative: { x, _ in -Foundation.sin(x) }) }
-    public func tanh() -> Tensor { unary(.tanh, { Foundation.tanh($0) }, derivative: { _, y in 1 - y * y }) }
+    public func tanh() -> Tensor {
+        let storage = Tensor.kernelStorage(self) { memento_vtanh($0, $1, $2) }
+        return withOutputRule(.tanh, storage) { g, _, y in Tensor.gradTerm(g, y, y) { g, y, _ in g * (1 - y * y) } }
+    }
     /// The logistic function 1 / (1 + e^-x).
-    public func sigmoid() -> Tensor { unary(.sigmoid, Tensor.sigmoid, derivative: { _, y in y * (1 - y) }) }
+    public func sigmoid() -> Tensor {
+        let storage = Tensor.kernelStorage(self) { memento_vsigmoid($0, $1, $2) }
+        return withOutputRule(.sigmoid, storage) { g, _, y in Tensor.gradTerm(g, y, y) { g, y, _ in g * y * (1 - y) } }
+    }
     public func relu() -> Tensor { unary(.relu, { $0 > 0 ? $0 : 0 }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
     /// max(x, slope · x).
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
@@ -67,10 +77,24 @@ extension Tensor {
                              return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
                          })
         }
-        return unary(.gelu, { x in 0.5 * x * (1 + Foundation.erf(x * 0.707_106_781_2)) },
-                     derivative: { x, _ in
-                         0.5 * (1 + Foundation.erf(x * 0.707_106_781_2)) + x * Foundation.exp(-0.5 * x * x) * 0.398_942_280_4
-                     })
+        let storage = Tensor.kernelStorage(self) { memento_vgelu($0, $1, $2) }
+        return withOutputRule(.gelu, storage) { g, x, _ in
+            let dx = TensorStorage.make(count: x.count)
+            let px = x.pointer, pg = g.pointer, pd = dx.pointer
+            Parallel.forChunks(x.count) { r in memento_vgelu_backward(px + r.lowerBound, pg + r.lowerBound, pd + r.lowerBound, r.count) }
+            withExtendedLifetime((x, g)) {}
+            return Tensor(storage: dx, shape: x.shape)
+        }
+    }
+
+    /// Records an element-wise op whose output `storage` is already computed; `rule` maps
+    /// (dL/dy, x, y) to dL/dx.
+    @inlinable
+    func withOutputRule(_ op: Op, _ storage: TensorStorage, _ rule: @escaping (Tensor, Tensor, Tensor) -> Tensor) -> Tensor {
+        guard node != nil, GradMode.isEnabled else { return Tensor(storage: storage, shape: shape) }
+        let x = self
+        let y = Tensor(storage: storage, shape: shape)
+        return Tensor.record(op, storage, shape, x) { g in x.node?.accumulate(rule(g, x, y)) }
     }
 
     /// Each element limited to [min, max]; the gradient passes where the input was inside.
