@@ -171,3 +171,44 @@ void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n) 
         dx[i] = dy[i] * (cdf + x[i] * pdf);
     }
 }
+
+// One Adam / AdamW update of n parameters (Kingma & Ba 2015; Loshchilov & Hutter 2019):
+//   w ← w·shrink;  d = g + wd·w;  m ← β₁m + (1−β₁)d;  v ← β₂v + (1−β₂)d²;
+//   w ← w − stepSize·m / (√v·invRootC2 + ε)
+// shrink = 1 − lr·λ is AdamW's decoupled decay (1 for Adam), wd Adam's coupled L2 term.
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static void adam512(float *w, const float *g, float *m, float *v, long n, float b1, float b2,
+                    float stepSize, float invRootC2, float eps, float shrink, float wd) {
+    const __m512 vb1 = _mm512_set1_ps(b1), vb2 = _mm512_set1_ps(b2);
+    const __m512 c1 = _mm512_set1_ps(1 - b1), c2 = _mm512_set1_ps(1 - b2);
+    const __m512 vs = _mm512_set1_ps(stepSize), vr = _mm512_set1_ps(invRootC2), ve = _mm512_set1_ps(eps);
+    const __m512 vsh = _mm512_set1_ps(shrink), vwd = _mm512_set1_ps(wd);
+    for (long i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 wi = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, w + i), vsh);
+        __m512 d = _mm512_fmadd_ps(vwd, wi, _mm512_maskz_loadu_ps(k, g + i));
+        __m512 mi = _mm512_fmadd_ps(vb1, _mm512_maskz_loadu_ps(k, m + i), _mm512_mul_ps(c1, d));
+        __m512 vi = _mm512_fmadd_ps(vb2, _mm512_maskz_loadu_ps(k, v + i), _mm512_mul_ps(c2, _mm512_mul_ps(d, d)));
+        __m512 denom = _mm512_fmadd_ps(_mm512_sqrt_ps(vi), vr, ve);
+        wi = _mm512_sub_ps(wi, _mm512_div_ps(_mm512_mul_ps(vs, mi), denom));
+        _mm512_mask_storeu_ps(m + i, k, mi);
+        _mm512_mask_storeu_ps(v + i, k, vi);
+        _mm512_mask_storeu_ps(w + i, k, wi);
+    }
+}
+#endif
+
+void memento_adam_update(float *w, const float *g, float *m, float *v, long n, float b1, float b2,
+                         float stepSize, float invRootC2, float eps, float shrink, float wd) {
+#if defined(__x86_64__)
+    if (use_avx512()) { adam512(w, g, m, v, n, b1, b2, stepSize, invRootC2, eps, shrink, wd); return; }
+#endif
+    for (long i = 0; i < n; i++) {
+        float wi = w[i] * shrink;
+        float d = g[i] + wd * wi;
+        m[i] = b1 * m[i] + (1 - b1) * d;
+        v[i] = b2 * v[i] + (1 - b2) * d * d;
+        w[i] = wi - stepSize * m[i] / (sqrtf(v[i]) * invRootC2 + eps);
+    }
+}

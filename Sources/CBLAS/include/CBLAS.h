@@ -57,6 +57,9 @@ void memento_vsigmoid(const float *x, float *y, long n);
 void memento_vtanh(const float *x, float *y, long n);
 /// y[i] = GELU(x[i]) with the exact Gaussian CDF (erf to 1.5e-7).
 void memento_vgelu(const float *x, float *y, long n);
+/// One Adam / AdamW step over n parameters in place (see vmath.c for the formula).
+void memento_adam_update(float *w, const float *g, float *m, float *v, long n, float b1, float b2,
+                         float stepSize, float invRootC2, float eps, float shrink, float wd);
 /// dx[i] = dy[i] · GELU'(x[i]).
 void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n);
 

@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 import TensorCore
 
@@ -119,15 +120,12 @@ func adamStep(
                 slot.parameter.value.withUnsafeMutableBufferPointer { wp in
                     guard let w = wp.baseAddress, let g = gp.baseAddress else { return }
                     let n = wp.count
-                    if wd == 0 && decay == 0 && vmax == nil {
-                        // The common case, without branches, so that it vectorises.
-                        for j in 0..<n {
-                            let d = g[j]
-                            let mj = b1 * m[j] + (1 - b1) * d
-                            let vj = b2 * v[j] + (1 - b2) * d * d
-                            m[j] = mj
-                            v[j] = vj
-                            w[j] -= stepSize * mj / (vj.squareRoot() * inverseRootCorrection2 + eps)
+                    if vmax == nil {
+                        // The common case: a vectorised kernel (CBLAS/vmath.c), split over the cores.
+                        Parallel.forChunks(n, grain: 1 << 16) { r in
+                            let o = r.lowerBound
+                            memento_adam_update(w + o, g + o, m + o, v + o, r.count, b1, b2, stepSize,
+                                                inverseRootCorrection2, eps, shrink, wd)
                         }
                         return
                     }
