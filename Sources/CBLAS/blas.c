@@ -37,6 +37,9 @@ static void do_load(void) {
         setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
         coretype_set = "SkylakeX";
     }
+    // Memento runs each product on one OpenBLAS thread and splits large ones itself, so
+    // OpenBLAS needs no worker threads (idle ones spin in sched_yield and steal a core).
+    if (!getenv("OPENBLAS_NUM_THREADS")) setenv("OPENBLAS_NUM_THREADS", "1", 1);
     const char *names[] = {"libopenblas.so.0", "libopenblas.so", NULL};
     void *handle = NULL;
     for (int i = 0; names[i] && !handle; i++) handle = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
