@@ -212,3 +212,108 @@ void memento_adam_update(float *w, const float *g, float *m, float *v, long n, f
         w[i] = wi - stepSize * m[i] / (sqrtf(v[i]) * invRootC2 + eps);
     }
 }
+
+// Layer normalisation over rows of length d (Ba et al. 2016): forward writes y, x̂ and
+// 1/σ per row; backward the input gradient and *adds* into dγ and dβ. Vectorised over d.
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+__attribute__((target("avx512f")))
+static void layernorm_forward512(const float *x, const float *gamma, const float *beta, float *y, float *xhat,
+                                 float *rstd, long rows, long d, float eps) {
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * d;
+        __m512 acc = _mm512_setzero_ps();
+        for (long j = 0; j < d; j += 16) {
+            __mmask16 k = d - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (d - j)) - 1);
+            acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(k, row + j));
+        }
+        float mean = hsum512(acc) / (float)d;
+        __m512 vm = _mm512_set1_ps(mean);
+        acc = _mm512_setzero_ps();
+        for (long j = 0; j < d; j += 16) {
+            __mmask16 k = d - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (d - j)) - 1);
+            __m512 c = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, row + j), vm);
+            acc = _mm512_fmadd_ps(c, c, acc);
+        }
+        float s = 1.0f / sqrtf(hsum512(acc) / (float)d + eps);
+        rstd[r] = s;
+        __m512 vs = _mm512_set1_ps(s);
+        for (long j = 0; j < d; j += 16) {
+            __mmask16 k = d - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (d - j)) - 1);
+            __m512 h = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, row + j), vm), vs);
+            _mm512_mask_storeu_ps(xhat + r * d + j, k, h);
+            __m512 out = _mm512_fmadd_ps(h, _mm512_maskz_loadu_ps(k, gamma + j), _mm512_maskz_loadu_ps(k, beta + j));
+            _mm512_mask_storeu_ps(y + r * d + j, k, out);
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void layernorm_backward512(const float *dy, const float *xhat, const float *rstd, const float *gamma,
+                                  float *dx, float *dgamma, float *dbeta, long rows, long d) {
+    for (long r = 0; r < rows; r++) {
+        const float *g = dy + r * d, *h = xhat + r * d;
+        __m512 sd = _mm512_setzero_ps(), sdh = _mm512_setzero_ps();
+        for (long j = 0; j < d; j += 16) {
+            __mmask16 k = d - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (d - j)) - 1);
+            __m512 vg = _mm512_maskz_loadu_ps(k, g + j), vh = _mm512_maskz_loadu_ps(k, h + j);
+            __m512 dh = _mm512_mul_ps(vg, _mm512_maskz_loadu_ps(k, gamma + j));
+            sd = _mm512_add_ps(sd, dh);
+            sdh = _mm512_fmadd_ps(dh, vh, sdh);
+            _mm512_mask_storeu_ps(dgamma + j, k, _mm512_fmadd_ps(vg, vh, _mm512_maskz_loadu_ps(k, dgamma + j)));
+            _mm512_mask_storeu_ps(dbeta + j, k, _mm512_add_ps(vg, _mm512_maskz_loadu_ps(k, dbeta + j)));
+        }
+        __m512 meanD = _mm512_set1_ps(hsum512(sd) / (float)d), meanDH = _mm512_set1_ps(hsum512(sdh) / (float)d);
+        __m512 vs = _mm512_set1_ps(rstd[r]);
+        for (long j = 0; j < d; j += 16) {
+            __mmask16 k = d - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (d - j)) - 1);
+            __m512 vh = _mm512_maskz_loadu_ps(k, h + j);
+            __m512 dh = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, g + j), _mm512_maskz_loadu_ps(k, gamma + j));
+            __m512 v = _mm512_sub_ps(_mm512_sub_ps(dh, meanD), _mm512_mul_ps(vh, meanDH));
+            _mm512_mask_storeu_ps(dx + r * d + j, k, _mm512_mul_ps(vs, v));
+        }
+    }
+}
+#endif
+
+void memento_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *xhat,
+                               float *rstd, long rows, long d, float eps) {
+#if defined(__x86_64__)
+    if (use_avx512()) { layernorm_forward512(x, gamma, beta, y, xhat, rstd, rows, d, eps); return; }
+#endif
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * d;
+        float mean = 0, var = 0;
+        for (long j = 0; j < d; j++) mean += row[j];
+        mean /= (float)d;
+        for (long j = 0; j < d; j++) { float c = row[j] - mean; var += c * c; }
+        float s = 1.0f / sqrtf(var / (float)d + eps);
+        rstd[r] = s;
+        for (long j = 0; j < d; j++) {
+            float h = (row[j] - mean) * s;
+            xhat[r * d + j] = h;
+            y[r * d + j] = h * gamma[j] + beta[j];
+        }
+    }
+}
+
+void memento_layernorm_backward(const float *dy, const float *xhat, const float *rstd, const float *gamma,
+                                float *dx, float *dgamma, float *dbeta, long rows, long d) {
+#if defined(__x86_64__)
+    if (use_avx512()) { layernorm_backward512(dy, xhat, rstd, gamma, dx, dgamma, dbeta, rows, d); return; }
+#endif
+    for (long r = 0; r < rows; r++) {
+        float meanD = 0, meanDH = 0;
+        for (long j = 0; j < d; j++) {
+            float g = dy[r * d + j], h = xhat[r * d + j], dh = g * gamma[j];
+            meanD += dh; meanDH += dh * h; dgamma[j] += g * h; dbeta[j] += g;
+        }
+        meanD /= (float)d; meanDH /= (float)d;
+        for (long j = 0; j < d; j++) {
+            float dh = dy[r * d + j] * gamma[j];
+            dx[r * d + j] = rstd[r] * (dh - meanD - xhat[r * d + j] * meanDH);
+        }
+    }
+}

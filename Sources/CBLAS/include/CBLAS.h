@@ -60,6 +60,12 @@ void memento_vgelu(const float *x, float *y, long n);
 /// One Adam / AdamW step over n parameters in place (see vmath.c for the formula).
 void memento_adam_update(float *w, const float *g, float *m, float *v, long n, float b1, float b2,
                          float stepSize, float invRootC2, float eps, float shrink, float wd);
+/// Layer normalisation of `rows` rows of length d: y = x̂·γ + β, with x̂ and 1/σ saved.
+void memento_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *xhat,
+                               float *rstd, long rows, long d, float eps);
+/// Its backward pass: writes dx, adds into dγ and dβ.
+void memento_layernorm_backward(const float *dy, const float *xhat, const float *rstd, const float *gamma,
+                                float *dx, float *dgamma, float *dbeta, long rows, long d);
 /// dx[i] = dy[i] · GELU'(x[i]).
 void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n);
 

@@ -1,3 +1,4 @@
+import CBLAS
 import TensorCore
 
 /// Layer normalisation (Ba et al., 2016) over the last axis: y = (x − μ)/√(σ² + ε)·γ + β.
@@ -37,21 +38,8 @@ public final class LayerNorm: Module, Layer {
         let px = x.unsafePointer, pg = gamma.unsafePointer, pb = beta.unsafePointer
         let po = out.elements, ph = xhat.elements, pr = rstd.elements
         Parallel.forChunks(rows, grain: Swift.max(1, (1 << 15) / d)) { range in
-        for r in range {
-            let row = px + r * d
-            var mean: Float = 0
-            for j in 0..<d { mean += row[j] }
-            mean /= Float(d)
-            var v: Float = 0
-            for j in 0..<d { let c = row[j] - mean; v += c * c }
-            let s = 1 / (v / Float(d) + eps).squareRoot()
-            pr[r] = s
-            for j in 0..<d {
-                let h = (row[j] - mean) * s
-                ph[r * d + j] = h
-                po[r * d + j] = h * pg[j] + pb[j]
-            }
-        }
+            let o = range.lowerBound
+            memento_layernorm_forward(px + o * d, pg, pb, po + o * d, ph + o * d, pr + o, range.count, d, eps)
         }
         withExtendedLifetime((x, gamma, beta)) {}
         return Tensor.recordMulti("layerNorm", outputs: [(out, x.shape)], inputs: [x, gamma, beta]) { grads in
@@ -59,27 +47,9 @@ public final class LayerNorm: Module, Layer {
             let pdy = g.unsafePointer, pg = gamma.unsafePointer
             let dx = Tensor.makeStorage(count: x.count)
             let dgamma = Tensor.makeStorage(count: d), dbeta = Tensor.makeStorage(count: d)
-            let pdx = dx.elements, pdg = dgamma.elements, pdb = dbeta.elements
-            pdg.initialize(repeating: 0, count: d)
-            pdb.initialize(repeating: 0, count: d)
-            for r in 0..<rows {
-                var meanD: Float = 0, meanDH: Float = 0
-                for j in 0..<d {
-                    let dy = pdy[r * d + j], h = ph[r * d + j]
-                    let dh = dy * pg[j]
-                    meanD += dh
-                    meanDH += dh * h
-                    pdg[j] += dy * h
-                    pdb[j] += dy
-                }
-                meanD /= Float(d)
-                meanDH /= Float(d)
-                let s = pr[r]
-                for j in 0..<d {
-                    let dh = pdy[r * d + j] * pg[j]
-                    pdx[r * d + j] = s * (dh - meanD - ph[r * d + j] * meanDH)
-                }
-            }
+            dgamma.elements.initialize(repeating: 0, count: d)
+            dbeta.elements.initialize(repeating: 0, count: d)
+            memento_layernorm_backward(pdy, ph, pr, pg, dx.elements, dgamma.elements, dbeta.elements, rows, d)
             withExtendedLifetime((g, xhat, rstd, gamma)) {}
             x.accumulateGradient(Tensor(filledStorage: dx, shape: x.shape))
             gamma.accumulateGradient(Tensor(filledStorage: dgamma, shape: [d]))

@@ -317,30 +317,59 @@ extension Tensor {
         let (outer, n, inner) = rank == 0 ? (1, 1, 1) : blockLayout(a, a)
         let out = TensorStorage.make(count: count)
         let px = pointer, py = out.pointer
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let base = o * n * inner + i
-                var m = -Float.infinity
-                for k in 0..<n { m = Swift.max(m, px[base + k * inner]) }
-                if !m.isFinite { m = 0 }
-                var s: Float = 0
-                for k in 0..<n { s += Foundation.exp(px[base + k * inner] - m) }
-                let lse = m + Foundation.log(s)
-                for k in 0..<n { py[base + k * inner] = px[base + k * inner] - lse }
+        if inner == 1 {
+            // Contiguous rows: exponentiate the shifted row with the vector kernel (into the
+            // output, as scratch), then write x − log Σ exp(x).
+            Parallel.forChunks(outer, grain: Swift.max(1, (1 << 15) / Swift.max(n, 1))) { rows in
+                for o in rows {
+                    let x = px + o * n, y = py + o * n
+                    var m = -Float.infinity
+                    for k in 0..<n { m = Swift.max(m, x[k]) }
+                    if !m.isFinite { m = 0 }
+                    for k in 0..<n { y[k] = x[k] - m }
+                    memento_vexp(y, y, n)
+                    var s: Float = 0
+                    for k in 0..<n { s += y[k] }
+                    let lse = m + Foundation.log(s)
+                    for k in 0..<n { y[k] = x[k] - lse }
+                }
+            }
+        } else {
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    let base = o * n * inner + i
+                    var m = -Float.infinity
+                    for k in 0..<n { m = Swift.max(m, px[base + k * inner]) }
+                    if !m.isFinite { m = 0 }
+                    var s: Float = 0
+                    for k in 0..<n { s += Foundation.exp(px[base + k * inner] - m) }
+                    let lse = m + Foundation.log(s)
+                    for k in 0..<n { py[base + k * inner] = px[base + k * inner] - lse }
+                }
             }
         }
         withExtendedLifetime(self) {}
         let y = Tensor(storage: out, shape: shape)
         return Tensor.record(.logSoftmax, out, shape, self) { g in
-            // dx = g − softmax ⊙ Σ g
+            // dx = g − softmax ⊙ Σ g, with softmax = exp(y)
             let dx = TensorStorage.make(count: y.count)
             let pg = g.pointer, pd = dx.pointer
-            for o in 0..<outer {
-                for i in 0..<inner {
-                    let base = o * n * inner + i
+            if inner == 1 {
+                for o in 0..<outer {
+                    let gr = pg + o * n, d = pd + o * n
                     var s: Float = 0
-                    for k in 0..<n { s += pg[base + k * inner] }
-                    for k in 0..<n { pd[base + k * inner] = pg[base + k * inner] - Foundation.exp(py[base + k * inner]) * s }
+                    for k in 0..<n { s += gr[k] }
+                    memento_vexp(py + o * n, d, n)
+                    for k in 0..<n { d[k] = gr[k] - d[k] * s }
+                }
+            } else {
+                for o in 0..<outer {
+                    for i in 0..<inner {
+                        let base = o * n * inner + i
+                        var s: Float = 0
+                        for k in 0..<n { s += pg[base + k * inner] }
+                        for k in 0..<n { pd[base + k * inner] = pg[base + k * inner] - Foundation.exp(py[base + k * inner]) * s }
+                    }
                 }
             }
             withExtendedLifetime((g, y)) {}
