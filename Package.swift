@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "Memento",
     products: [
-        .library(name: "MementoEngine", targets: ["TensorCore", "NeuralNets", "Environments"]),
+        .library(name: "MementoEngine", targets: ["TensorCore", "NeuralNets", "Environments", "Algorithms"]),
         .library(name: "MementoLanguage", targets: ["Language"]),
         .executable(name: "memento-bench", targets: ["memento-bench"]),
     ],
@@ -20,16 +20,18 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
         .target(name: "NeuralNets", dependencies: ["TensorCore", "CBLAS"]),
         .target(name: "Environments", dependencies: ["TensorCore"]),
+        .target(name: "Algorithms", dependencies: ["TensorCore", "NeuralNets", "Environments"]),
         .target(name: "Language"),
         .executableTarget(
             name: "memento-bench",
             dependencies: [
-                "TensorCore", "NeuralNets", "Environments", "CBLAS",
+                "TensorCore", "NeuralNets", "Environments", "Algorithms", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TensorCore"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "TensorCore"]),
+        .testTarget(name: "AlgorithmsTests", dependencies: ["Algorithms", "NeuralNets", "Environments", "TensorCore"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language"], resources: [.copy("Fixtures")]),
     ]
 )

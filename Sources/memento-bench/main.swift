@@ -56,13 +56,14 @@ struct MementoBench: ParsableCommand {
 }
 
 /// The suites, in the order `all` runs them.
-let suiteNames = ["tensor", "nn", "env"]
+let suiteNames = ["tensor", "nn", "env", "rl"]
 
 func makeSuite(_ name: String) -> [BenchCase] {
     switch name {
     case "tensor": return tensorSuite()
     case "nn": return nnSuite()
     case "env": return envSuite()
+    case "rl": return rlSuite()
     default: return []
     }
 }

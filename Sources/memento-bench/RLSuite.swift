@@ -1,0 +1,46 @@
+import Algorithms
+import Environments
+import Foundation
+import NeuralNets
+import TensorCore
+
+/// Suite `rl`: whole training runs of the lecture's algorithms until they solve a task,
+/// against the same algorithm, network and hyperparameters in PyTorch (`bench/peers/rl.py`).
+func rlSuite() -> [BenchCase] {
+    [drqnTMazeSolveCase()]
+}
+
+/// `drqn_tmaze10_solve`: DRQN on the passive TMaze(10) until ≥ 90% of the last 100 training
+/// episodes succeed, in seconds. Issue 8's configuration: LSTM(4 → 64) → Linear(64 → 3),
+/// whole-episode replay from a zero state, 32 episodes a batch, Double DQN targets, Huber
+/// loss, Adam 1e-3, γ 0.99, a hard target sync every 100 updates, one update per episode
+/// (from 32 stored episodes on), ε from 1.0 to 0.05 linearly over the first 600 episodes.
+///
+/// Each sample trains from scratch with the next seed (0, 1, 2, …, as the peer does), so
+/// the median covers several runs' luck; the environment steps and episodes of each run
+/// go to stderr.
+func drqnTMazeSolveCase() -> BenchCase {
+    final class Seeds { var next: UInt64 = 0 }
+    let seeds = Seeds()
+    return BenchCase(suite: "rl", name: "drqn_tmaze10_solve", unit: "s", better: .lower, peerCase: "drqn_tmaze10_solve", noPeerReason: nil) {
+        let seed = seeds.next
+        seeds.next += 1
+        let maze = try TMaze(length: 10)
+        var rng = RNG(seed: seed)
+        let net = try RecurrentQNetwork(for: maze, hiddenSize: 64, rng: &rng)
+        var config = DRQNConfig()   // the defaults are the configuration above
+        config.seed = seed
+        config.deltaQInterval = 0
+        let agent = try DRQN(network: net, environment: maze, config: config)
+        var options = TrainingOptions()
+        options.seed = seed
+        options.logInterval = 1 << 40
+        let start = DispatchTime.now().uptimeNanoseconds
+        let run = try train(agent, on: maze, steps: 500_000, options: options, callbacks: [stopWhenSolved(rate: 0.9, window: 100)])
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        guard run.stopReason == .callback else { throw BenchError("DRQN did not solve TMaze(10) in \(run.steps) steps (seed \(seed))") }
+        FileHandle.standardError.write(Data(String(format: "  memento drqn_tmaze10_solve seed %llu: %d env steps, %d episodes, %.3f s\n",
+                                                   seed, run.steps, run.episodeReturns.count, seconds).utf8))
+        return seconds
+    }
+}
