@@ -69,54 +69,62 @@ enum RecurrentKernel {
             }
         }
 
-        for t in 0..<T {
-            let hp = php + t * H  // row b at hp + b·T·H
-            if kind == .gru {
-                let hq = hproj!.elements
-                for b in 0..<B { (hq + b * GH).update(from: pbhh, count: GH) }
-                BLAS.sgemm(transA: false, transB: true, m: B, n: GH, k: H, a: hp, lda: T * H, b: pwhh, ldb: H, beta: 1, c: hq, ldc: GH)
-            } else {
-                BLAS.sgemm(transA: false, transB: true, m: B, n: GH, k: H, a: hp, lda: T * H, b: pwhh, ldb: H, beta: 1, c: pa + t * GH, ldc: T * GH)
-            }
-            for b in 0..<B {
-                let a = pa + (b * T + t) * GH       // this step's gate pre-activations
-                let h = po + (b * T + t) * H
-                let hPrev = hp + b * T * H
-                switch kind {
-                case .rnnTanh:
-                    memento_vtanh(a, h, H)                                    // h' = tanh(a)
-                case .rnnRelu:
-                    for j in 0..<H { h[j] = Swift.max(a[j], 0) }               // h' = relu(a)
-                case .lstm:
-                    let c = cells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
-                    let tc = tanhCells!.elements + (b * T + t) * H
-                    let (inputGate, forgetGate, candidate, outputGate) = (a, a + H, a + 2 * H, a + 3 * H)
-                    memento_vsigmoid(a, a, 2 * H)                             // i, f = σ(·)
-                    memento_vtanh(candidate, candidate, H)                    // g = tanh(·)
-                    memento_vsigmoid(outputGate, outputGate, H)               // o = σ(·)
-                    for j in 0..<H { c[j] = forgetGate[j] * cPrev[j] + inputGate[j] * candidate[j] }  // c' = f⊙c + i⊙g
-                    memento_vtanh(c, tc, H)
-                    for j in 0..<H { h[j] = outputGate[j] * tc[j] }           // h' = o⊙tanh(c')
-                case .gru:
-                    let q = hproj!.elements + b * GH, hn = hnAll!.elements + (b * T + t) * H
-                    let (resetGate, updateGate, candidate) = (a, a + H, a + 2 * H)
-                    for j in 0..<(2 * H) { a[j] += q[j] }
-                    memento_vsigmoid(a, a, 2 * H)                             // r, z = σ(W_i x + b_i + W_h h + b_h)
-                    for j in 0..<H {
-                        hn[j] = q[2 * H + j]
-                        candidate[j] += resetGate[j] * hn[j]
-                    }
-                    memento_vtanh(candidate, candidate, H)                    // n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))
-                    for j in 0..<H { h[j] = (1 - updateGate[j]) * candidate[j] + updateGate[j] * hPrev[j] }  // h' = (1−z)⊙n + z⊙h
+        // The sequences of a batch are independent: each thread unrolls its own rows over all
+        // steps (one hand-off per unroll, not one per step).
+        let parallel = B >= 2 && B * T * H * GH >= 1 << 21
+        Parallel.forChunks(B, grain: parallel ? 1 : Int.max) { batch in
+            for t in 0..<T {
+                let hp = php + t * H  // row b at hp + b·T·H
+                let rows = batch.count, b0 = batch.lowerBound
+                if kind == .gru {
+                    let hq = hproj!.elements
+                    for b in batch { (hq + b * GH).update(from: pbhh, count: GH) }
+                    BLAS.sgemm(transA: false, transB: true, m: rows, n: GH, k: H, a: hp + b0 * T * H, lda: T * H, b: pwhh, ldb: H, beta: 1,
+                               c: hq + b0 * GH, ldc: GH, singleThreaded: true)
+                } else {
+                    BLAS.sgemm(transA: false, transB: true, m: rows, n: GH, k: H, a: hp + b0 * T * H, lda: T * H, b: pwhh, ldb: H, beta: 1,
+                               c: pa + b0 * T * GH + t * GH, ldc: T * GH, singleThreaded: true)
                 }
-                // The state entering the next step (zero at an episode start).
-                if t + 1 < T {
-                    let r = isReset(b, t + 1)
-                    let next = php + (b * T + t + 1) * H
-                    if r { next.initialize(repeating: 0, count: H) } else { next.initialize(from: h, count: H) }
-                    if let cp = cprev {
-                        let nc = cp.elements + (b * T + t + 1) * H
-                        if r { nc.initialize(repeating: 0, count: H) } else { nc.initialize(from: cells!.elements + (b * T + t) * H, count: H) }
+                for b in batch {
+                    let a = pa + (b * T + t) * GH       // this step's gate pre-activations
+                    let h = po + (b * T + t) * H
+                    let hPrev = hp + b * T * H
+                    switch kind {
+                    case .rnnTanh:
+                        memento_vtanh(a, h, H)                                    // h' = tanh(a)
+                    case .rnnRelu:
+                        for j in 0..<H { h[j] = Swift.max(a[j], 0) }               // h' = relu(a)
+                    case .lstm:
+                        let c = cells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
+                        let tc = tanhCells!.elements + (b * T + t) * H
+                        let (inputGate, forgetGate, candidate, outputGate) = (a, a + H, a + 2 * H, a + 3 * H)
+                        memento_vsigmoid(a, a, 2 * H)                             // i, f = σ(·)
+                        memento_vtanh(candidate, candidate, H)                    // g = tanh(·)
+                        memento_vsigmoid(outputGate, outputGate, H)               // o = σ(·)
+                        for j in 0..<H { c[j] = forgetGate[j] * cPrev[j] + inputGate[j] * candidate[j] }  // c' = f⊙c + i⊙g
+                        memento_vtanh(c, tc, H)
+                        for j in 0..<H { h[j] = outputGate[j] * tc[j] }           // h' = o⊙tanh(c')
+                    case .gru:
+                        let q = hproj!.elements + b * GH, hn = hnAll!.elements + (b * T + t) * H
+                        let (resetGate, updateGate, candidate) = (a, a + H, a + 2 * H)
+                        for j in 0..<(2 * H) { a[j] += q[j] }
+                        memento_vsigmoid(a, a, 2 * H)                             // r, z = σ(W_i x + b_i + W_h h + b_h)
+                        for j in 0..<H {
+                            hn[j] = q[2 * H + j]
+                            candidate[j] += resetGate[j] * hn[j]
+                        }
+                        memento_vtanh(candidate, candidate, H)                    // n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))
+                        for j in 0..<H { h[j] = (1 - updateGate[j]) * candidate[j] + updateGate[j] * hPrev[j] }  // h' = (1−z)⊙n + z⊙h
+                    }
+                    // The state entering the next step (zero at an episode start).
+                    if t + 1 < T {
+                        let r = isReset(b, t + 1)
+                        let next = php + (b * T + t + 1) * H
+                        if r { next.initialize(repeating: 0, count: H) } else { next.initialize(from: h, count: H) }
+                        if let cp = cprev {
+                            let nc = cp.elements + (b * T + t + 1) * H
+                            if r { nc.initialize(repeating: 0, count: H) } else { nc.initialize(from: cells!.elements + (b * T + t) * H, count: H) }
+                        }
                     }
                 }
             }
@@ -166,53 +174,57 @@ enum RecurrentKernel {
         if let g = grads[1] { dh.update(from: g.unsafePointer, count: B * H) }
         if kind == .lstm, let g = grads[2] { dc.update(from: g.unsafePointer, count: B * H) }
 
-        for t in stride(from: T - 1, through: 0, by: -1) {
-            for b in 0..<B {
-                let a = pa + (b * T + t) * GH, da = pdA + (b * T + t) * GH, dq = pdQ + (b * T + t) * GH
-                let h = po + (b * T + t) * H, hPrev = php + (b * T + t) * H
-                if let gOut {
-                    let go = gOut + (b * T + t) * H, d = dh + b * H
-                    for j in 0..<H { d[j] += go[j] }
-                }
-                switch kind {
-                case .rnnTanh:
-                    for j in 0..<H { da[j] = dh[b * H + j] * (1 - h[j] * h[j]) }
-                case .rnnRelu:
-                    for j in 0..<H { da[j] = h[j] > 0 ? dh[b * H + j] : 0 }
-                case .lstm:
-                    let tanhC = tanhCells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
-                    for j in 0..<H {
-                        let i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j]
-                        let tc = tanhC[j]
-                        let dH = dh[b * H + j]
-                        let dC = dc[b * H + j] + dH * o * (1 - tc * tc)
-                        da[j] = dC * g * i * (1 - i)                 // d input gate
-                        da[H + j] = dC * cPrev[j] * f * (1 - f)      // d forget gate
-                        da[2 * H + j] = dC * i * (1 - g * g)          // d candidate
-                        da[3 * H + j] = dH * tc * o * (1 - o)         // d output gate
-                        dc[b * H + j] = dC * f                        // to c_{t−1}
+        let parallel = B >= 2 && B * T * H * GH >= 1 << 21
+        Parallel.forChunks(B, grain: parallel ? 1 : Int.max) { batch in
+            for t in stride(from: T - 1, through: 0, by: -1) {
+                for b in batch {
+                    let a = pa + (b * T + t) * GH, da = pdA + (b * T + t) * GH, dq = pdQ + (b * T + t) * GH
+                    let h = po + (b * T + t) * H, hPrev = php + (b * T + t) * H
+                    if let gOut {
+                        let go = gOut + (b * T + t) * H, d = dh + b * H
+                        for j in 0..<H { d[j] += go[j] }
                     }
-                case .gru:
-                    let hn = hnAll!.elements + (b * T + t) * H
-                    for j in 0..<H {
-                        let r = a[j], z = a[H + j], n = a[2 * H + j]
-                        let dH = dh[b * H + j]
-                        let dn = dH * (1 - z) * (1 - n * n)
-                        let dr = dn * hn[j] * r * (1 - r)
-                        let dz = dH * (hPrev[j] - n) * z * (1 - z)
-                        da[j] = dr; da[H + j] = dz; da[2 * H + j] = dn
-                        dq[j] = dr; dq[H + j] = dz; dq[2 * H + j] = dn * r
-                        dhPrev[b * H + j] = dH * z
+                    switch kind {
+                    case .rnnTanh:
+                        for j in 0..<H { da[j] = dh[b * H + j] * (1 - h[j] * h[j]) }
+                    case .rnnRelu:
+                        for j in 0..<H { da[j] = h[j] > 0 ? dh[b * H + j] : 0 }
+                    case .lstm:
+                        let tanhC = tanhCells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
+                        for j in 0..<H {
+                            let i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j]
+                            let tc = tanhC[j]
+                            let dH = dh[b * H + j]
+                            let dC = dc[b * H + j] + dH * o * (1 - tc * tc)
+                            da[j] = dC * g * i * (1 - i)                 // d input gate
+                            da[H + j] = dC * cPrev[j] * f * (1 - f)      // d forget gate
+                            da[2 * H + j] = dC * i * (1 - g * g)          // d candidate
+                            da[3 * H + j] = dH * tc * o * (1 - o)         // d output gate
+                            dc[b * H + j] = dC * f                        // to c_{t−1}
+                        }
+                    case .gru:
+                        let hn = hnAll!.elements + (b * T + t) * H
+                        for j in 0..<H {
+                            let r = a[j], z = a[H + j], n = a[2 * H + j]
+                            let dH = dh[b * H + j]
+                            let dn = dH * (1 - z) * (1 - n * n)
+                            let dr = dn * hn[j] * r * (1 - r)
+                            let dz = dH * (hPrev[j] - n) * z * (1 - z)
+                            da[j] = dr; da[H + j] = dz; da[2 * H + j] = dn
+                            dq[j] = dr; dq[H + j] = dz; dq[2 * H + j] = dn * r
+                            dhPrev[b * H + j] = dH * z
+                        }
                     }
                 }
-            }
-            // dh_{t−1} = dQ_t · W_hh (+ the GRU's direct path), zero across an episode start.
-            BLAS.sgemm(transA: false, transB: false, m: B, n: H, k: GH, a: pdQ + t * GH, lda: T * GH, b: w.whh.unsafePointer, ldb: H,
-                       beta: kind == .gru ? 1 : 0, c: dhPrev, ldc: H)
-            dh.update(from: dhPrev, count: B * H)
-            for b in 0..<B where isReset(b, t) {
-                (dh + b * H).update(repeating: 0, count: H)
-                (dc + b * H).update(repeating: 0, count: H)
+                // dh_{t−1} = dQ_t · W_hh (+ the GRU's direct path), zero across an episode start.
+                let b0 = batch.lowerBound
+                BLAS.sgemm(transA: false, transB: false, m: batch.count, n: H, k: GH, a: pdQ + b0 * T * GH + t * GH, lda: T * GH,
+                           b: w.whh.unsafePointer, ldb: H, beta: kind == .gru ? 1 : 0, c: dhPrev + b0 * H, ldc: H, singleThreaded: true)
+                (dh + b0 * H).update(from: dhPrev + b0 * H, count: batch.count * H)
+                for b in batch where isReset(b, t) {
+                    (dh + b * H).update(repeating: 0, count: H)
+                    (dc + b * H).update(repeating: 0, count: H)
+                }
             }
         }
 
