@@ -38,6 +38,35 @@ struct BLASTests {
         }
     }
 
+    /// The unpacked small-product kernel of recurrent steps agrees with the reference,
+    /// including partial row blocks (m mod 4) and column blocks (n mod 64), with strides.
+    @Test func smallProductMatchesReference() {
+        for (m, n, k) in [(1, 1, 1), (3, 17, 5), (4, 64, 8), (7, 130, 33), (32, 512, 128), (16, 128, 512)] {
+            for beta: Float in [0, 1] {
+                let lda = k + 3, ldb = n + 5, ldc = n + 2
+                let a = rand([m * lda], seed: 11), b = rand([k * ldb], seed: 12), c0 = rand([m * ldc], seed: 13)
+                var fast = c0.scalars, slow = c0.scalars
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        fast.withUnsafeMutableBufferPointer { pc in
+                            BLAS.smallProduct(m: m, n: n, k: k, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+                                              beta: beta, c: pc.baseAddress!, ldc: ldc)
+                        }
+                        slow.withUnsafeMutableBufferPointer { pc in
+                            BLAS.referenceSgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: lda,
+                                                b: pb.baseAddress!, ldb: ldb, beta: beta, c: pc.baseAddress!, ldc: ldc)
+                        }
+                    }
+                }
+                var worst: Float = 0
+                for i in 0..<(m * ldc) where i % ldc < n { worst = Swift.max(worst, Swift.abs(fast[i] - slow[i])) }
+                #expect(worst < 1e-4 * Float(k), "m=\(m) n=\(n) k=\(k) beta=\(beta): \(worst)")
+                // Padding columns of C (beyond n) are untouched.
+                for i in 0..<(m * ldc) where i % ldc >= n { #expect(fast[i] == c0.scalars[i]) }
+            }
+        }
+    }
+
     @Test func largeMatmulMatchesReference() throws {
         let a = rand([128, 96], seed: 4), b = rand([96, 80], seed: 5)
         let c = try a.matmul(b)

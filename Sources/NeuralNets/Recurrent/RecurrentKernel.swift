@@ -69,6 +69,10 @@ enum RecurrentKernel {
             }
         }
 
+        // W_hhᵀ [H, GH], made once per unroll: the per-step product reads it in place.
+        let whhT = Tensor.makeStorage(count: H * GH)
+        let pwt = whhT.elements
+        for j in 0..<GH { for p in 0..<H { pwt[p * GH + j] = pwhh[j * H + p] } }
         // The sequences of a batch are independent: each thread unrolls its own rows over all
         // steps (one hand-off per unroll, not one per step).
         let parallel = B >= 2 && B * T * H * GH >= 1 << 21
@@ -79,11 +83,11 @@ enum RecurrentKernel {
                 if kind == .gru {
                     let hq = hproj!.elements
                     for b in batch { (hq + b * GH).update(from: pbhh, count: GH) }
-                    BLAS.sgemm(transA: false, transB: true, m: rows, n: GH, k: H, a: hp + b0 * T * H, lda: T * H, b: pwhh, ldb: H, beta: 1,
-                               c: hq + b0 * GH, ldc: GH, singleThreaded: true)
+                    BLAS.smallProduct(m: rows, n: GH, k: H, a: hp + b0 * T * H, lda: T * H, b: pwt, ldb: GH, beta: 1,
+                                      c: hq + b0 * GH, ldc: GH)
                 } else {
-                    BLAS.sgemm(transA: false, transB: true, m: rows, n: GH, k: H, a: hp + b0 * T * H, lda: T * H, b: pwhh, ldb: H, beta: 1,
-                               c: pa + b0 * T * GH + t * GH, ldc: T * GH, singleThreaded: true)
+                    BLAS.smallProduct(m: rows, n: GH, k: H, a: hp + b0 * T * H, lda: T * H, b: pwt, ldb: GH, beta: 1,
+                                      c: pa + b0 * T * GH + t * GH, ldc: T * GH)
                 }
                 for b in batch {
                     let a = pa + (b * T + t) * GH       // this step's gate pre-activations
@@ -139,7 +143,7 @@ enum RecurrentKernel {
             for b in 0..<B { (cT.elements + b * H).initialize(from: cells!.elements + (b * T + T - 1) * H, count: H) }
             outputs.append((cT, [B, H]))
         }
-        withExtendedLifetime((x, w.wih, w.whh, w.bih, w.bhh, h0, c0, resets)) {}
+        withExtendedLifetime((x, w.wih, w.whh, w.bih, w.bhh, h0, c0, resets, whhT)) {}
 
         var inputs = [x, w.wih, w.whh, w.bih, w.bhh]
         if let h0 { inputs.append(h0) }
