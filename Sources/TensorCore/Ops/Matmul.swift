@@ -146,9 +146,12 @@ extension Tensor {
             if b != nil, let nb = bias.node {  // db = Σ over rows of dy
                 let db = TensorStorage.zeros(count: nOut)
                 let pd = db.pointer
-                for r in 0..<m {
-                    let row = pg + r * nOut
-                    for j in 0..<nOut { pd[j] += row[j] }
+                // Each thread sums its own columns over all rows.
+                Parallel.forChunks(nOut, grain: Swift.max(1, (1 << 15) / Swift.max(m, 1))) { cols in
+                    for r in 0..<m {
+                        let row = pg + r * nOut
+                        for j in cols { pd[j] += row[j] }
+                    }
                 }
                 nb.accumulate(Tensor(storage: db, shape: [nOut]))
             }
