@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "MementoEngine", targets: ["TensorCore", "NeuralNets", "Environments", "Algorithms"]),
         .library(name: "MementoLanguage", targets: ["Language"]),
+        .executable(name: "memento", targets: ["memento"]),
         .executable(name: "memento-bench", targets: ["memento-bench"]),
     ],
     dependencies: [
@@ -22,16 +23,21 @@ let package = Package(
         .target(name: "Environments", dependencies: ["TensorCore"]),
         .target(name: "Algorithms", dependencies: ["TensorCore", "NeuralNets", "Environments"]),
         .target(name: "Language"),
+        .target(name: "Runtime", dependencies: ["Language", "TensorCore", "NeuralNets", "Environments"]),
+        .executableTarget(
+            name: "memento",
+            dependencies: ["Runtime", "Language", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "memento-bench",
             dependencies: [
-                "TensorCore", "NeuralNets", "Environments", "Algorithms", "CBLAS",
+                "TensorCore", "NeuralNets", "Environments", "Algorithms", "CBLAS", "Language", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TensorCore"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "TensorCore"]),
         .testTarget(name: "AlgorithmsTests", dependencies: ["Algorithms", "NeuralNets", "Environments", "TensorCore"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Language", "TensorCore"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -56,7 +56,7 @@ struct MementoBench: ParsableCommand {
 }
 
 /// The suites, in the order `all` runs them.
-let suiteNames = ["tensor", "nn", "env", "rl"]
+let suiteNames = ["tensor", "nn", "env", "rl", "lang"]
 
 func makeSuite(_ name: String) -> [BenchCase] {
     switch name {
@@ -64,6 +64,7 @@ func makeSuite(_ name: String) -> [BenchCase] {
     case "nn": return nnSuite()
     case "env": return envSuite()
     case "rl": return rlSuite()
+    case "lang": return langSuite()
     default: return []
     }
 }

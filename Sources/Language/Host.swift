@@ -1,0 +1,220 @@
+// The host interface: how the Runtime target binds engine functions and objects.
+
+// MARK: - Errors
+
+/// An error a host function throws to report a problem to the script's author. It becomes a
+/// runtime error at the call's location, with the message and help lines as given.
+public struct HostError: Error, CustomStringConvertible {
+    public var message: String
+    public var help: [String]
+    public init(_ message: String, help: [String] = []) {
+        self.message = message
+        self.help = help
+    }
+    public var description: String { message }
+}
+
+// MARK: - Slicing
+
+/// One axis of a subscript, as passed to host objects: `x[2]`, `x[1:3]`, `x[:, 0]`.
+public enum SliceIndex {
+    /// A single index (usually an int; hosts may accept lists or tensors for gathering).
+    case index(Value)
+    /// `start:stop:step`, each optional, with Python's meaning (negative counts from the end).
+    case slice(start: Int?, stop: Int?, step: Int?)
+}
+
+// MARK: - Host objects
+
+/// Base class of objects the host exposes to scripts (tensors, layers, environments, runs).
+/// Override what the object supports; the defaults report a clear "does not support" error.
+open class HostObject {
+    public init() {}
+
+    /// The type name scripts see (`type_of(x)`, error messages).
+    open var typeName: String { "Object" }
+
+    /// How `print` and string interpolation show the object.
+    open var description: String { "<\(typeName)>" }
+
+    /// Truthiness in `if` and `while`.
+    open var isTruthy: Bool { true }
+
+    /// The names of readable members (for completion and "did you mean" suggestions).
+    open var memberNames: [String] { [] }
+
+    /// Reads a member (`obj.name`); return nil if there is no such member. Methods are returned
+    /// as `.native` functions bound to this object.
+    open func getMember(_ name: String, interpreter: Interpreter) throws -> Value? { nil }
+
+    /// Writes a member (`obj.name = value`); return false if there is no such writable member.
+    open func setMember(_ name: String, _ value: Value, interpreter: Interpreter) throws -> Bool { false }
+
+    /// Calls a method (`obj.name(args)`); return nil to fall back to `getMember` then a call.
+    open func callMethod(_ name: String, _ args: Arguments, interpreter: Interpreter) throws -> Value? { nil }
+
+    /// Calls the object itself (`layer(x)`); nil means "not callable".
+    open func call(_ args: Arguments, interpreter: Interpreter) throws -> Value? { nil }
+
+    /// A binary operator with `other` (`self op other`, or `other op self` when `reversed`).
+    /// Includes `@` (matmul) and `|>` (pipe). Return nil if unsupported.
+    open func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool, interpreter: Interpreter) throws -> Value? { nil }
+
+    /// Unary minus or `!`; nil if unsupported.
+    open func unary(_ op: UnaryOperator, interpreter: Interpreter) throws -> Value? { nil }
+
+    /// Reads `obj[indices]` (one entry per axis); nil if not subscriptable.
+    open func getIndex(_ indices: [SliceIndex], interpreter: Interpreter) throws -> Value? { nil }
+
+    /// Writes `obj[indices] = value`; false if not supported.
+    open func setIndex(_ indices: [SliceIndex], _ value: Value, interpreter: Interpreter) throws -> Bool { false }
+
+    /// The elements for `for x in obj`; nil if not iterable. Called once per loop.
+    open func makeIterator(interpreter: Interpreter) throws -> (() throws -> Value?)? { nil }
+
+    /// `len(obj)`; nil if it has no length.
+    open var length: Int? { nil }
+}
+
+// MARK: - Native functions
+
+/// A parameter of a native function: a name and, if optional, a default.
+public struct NativeParameter: Sendable, ExpressibleByStringLiteral {
+    public var name: String
+    /// The default, shown in signatures; `nil` means the argument is required.
+    public var defaultValue: DefaultValue?
+
+    /// Defaults are described by a literal so signatures are `Sendable` and printable.
+    public enum DefaultValue: Sendable, CustomStringConvertible {
+        case `nil`, bool(Bool), int(Int), float(Double), string(String)
+        var value: Value {
+            switch self {
+            case .nil: return .nil
+            case .bool(let b): return .bool(b)
+            case .int(let i): return .int(i)
+            case .float(let d): return .float(d)
+            case .string(let s): return .str(s)
+            }
+        }
+        public var description: String {
+            switch self {
+            case .nil: return "nil"
+            case .bool(let b): return String(b)
+            case .int(let i): return String(i)
+            case .float(let d): return String(d)
+            case .string(let s): return "\"\(s)\""
+            }
+        }
+    }
+
+    public init(_ name: String, default value: DefaultValue? = nil) {
+        self.name = name
+        self.defaultValue = value
+    }
+    public init(stringLiteral name: String) { self.init(name) }
+}
+
+/// The arguments of a call to a native function.
+public struct Arguments {
+    /// Positional arguments, in order.
+    public var positional: [Value]
+    /// Named arguments, in order.
+    public var named: [(name: String, value: Value)]
+    /// For functions with a signature: one value per parameter, defaults filled in.
+    public var bound: [Value] = []
+    /// For variadic functions: positional arguments beyond the declared parameters.
+    public var rest: [Value] = []
+
+    public init(_ positional: [Value], named: [(name: String, value: Value)] = []) {
+        self.positional = positional
+        self.named = named
+    }
+
+    /// The bound value of parameter `i` (requires a signature).
+    public subscript(_ i: Int) -> Value { i < bound.count ? bound[i] : .nil }
+
+    /// A named argument by name (for functions without a signature).
+    public func named(_ name: String) -> Value? { named.first { $0.name == name }?.value }
+}
+
+/// A function implemented by the host. With a signature, arguments are matched to parameters
+/// (positional first, then by name, then defaults) before `body` runs, and mistakes such as an
+/// unknown keyword produce a diagnostic with suggestions.
+public final class NativeFunction {
+    public let name: String
+    /// The parameters, or nil to receive raw arguments.
+    public let parameters: [NativeParameter]?
+    /// Whether extra positional arguments are accepted (into `Arguments.rest`).
+    public let variadic: Bool
+    /// One-line help, for `:help`.
+    public let doc: String
+    let body: (inout Arguments, Interpreter) throws -> Value
+
+    public init(_ name: String, parameters: [NativeParameter]? = nil, variadic: Bool = false, doc: String = "",
+                body: @escaping (inout Arguments, Interpreter) throws -> Value) {
+        self.name = name
+        self.parameters = parameters
+        self.variadic = variadic
+        self.doc = doc
+        self.body = body
+    }
+
+    /// `name(a, b: 1)`, for help and error messages.
+    public var signature: String {
+        guard let parameters else { return "\(name)(…)" }
+        var parts = parameters.map { p in p.defaultValue.map { "\(p.name): \($0)" } ?? p.name }
+        if variadic { parts.append("…") }
+        return "\(name)(\(parts.joined(separator: ", ")))"
+    }
+
+    /// Matches arguments to parameters. Throws a `HostError` describing any mismatch.
+    func bind(_ args: inout Arguments) throws(HostError) {
+        guard let parameters else { return }
+        var bound = [Value?](repeating: nil, count: parameters.count)
+        for (i, v) in args.positional.enumerated() {
+            if i < parameters.count { bound[i] = v } else if variadic { args.rest.append(v) } else {
+                throw HostError("\(name) takes at most \(parameters.count) argument\(parameters.count == 1 ? "" : "s") but \(args.positional.count) were given",
+                                help: ["the signature is \(signature)"])
+            }
+        }
+        for (label, v) in args.named {
+            guard let i = parameters.firstIndex(where: { $0.name == label }) else {
+                var help = [String]()
+                if let hint = didYouMean(label, among: parameters.map(\.name)) { help.append(hint) }
+                help.append("the signature is \(signature)")
+                throw HostError("\(name) has no parameter named '\(label)'", help: help)
+            }
+            if bound[i] != nil { throw HostError("argument '\(label)' of \(name) is given twice") }
+            bound[i] = v
+        }
+        var out: [Value] = []
+        out.reserveCapacity(parameters.count)
+        for (i, p) in parameters.enumerated() {
+            if let v = bound[i] { out.append(v) } else if let d = p.defaultValue { out.append(d.value) } else {
+                throw HostError("missing argument '\(p.name)' in call to \(name)", help: ["the signature is \(signature)"])
+            }
+        }
+        args.bound = out
+    }
+}
+
+/// A test block, handed to the host's test hook when the script reaches it.
+public struct TestCase {
+    public let name: String
+    /// The `points:` option, if given.
+    public let points: Double?
+    public let span: SourceSpan
+    /// Runs the test body. Returns nil on success, or the failure (a failed `expect` or an error).
+    public let run: () -> Diagnostic?
+}
+
+/// A file loaded for `import`.
+public struct LoadedFile {
+    /// The path shown in diagnostics and used to import each file once.
+    public var path: String
+    public var text: String
+    public init(path: String, text: String) {
+        self.path = path
+        self.text = text
+    }
+}

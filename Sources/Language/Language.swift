@@ -1,1 +1,0 @@
-// The Memento language (issue 5): lexer, parser, resolver, interpreter, diagnostics.

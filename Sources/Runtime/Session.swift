@@ -1,0 +1,59 @@
+import Foundation
+import Language
+import TensorCore
+
+/// What a running script may touch, and its random stream.
+///
+/// Sandbox (issue 5): scripts read files only under their own folder and `lessons/`, and
+/// write only under the output folder (default `./out`). Paths are resolved and checked
+/// after `..` and symbolic links are followed.
+public final class Session {
+    /// Folders scripts may read from.
+    public var readableRoots: [URL]
+    /// The folder scripts may write to (created on first write).
+    public var outputDirectory: URL
+    /// The random stream of `seed(n)`, layer initialisation and sampling.
+    public var rng: RNG
+
+    public init(scriptDirectory: URL, outputDirectory: URL? = nil, lessonsDirectory: URL? = nil, seed: UInt64 = 0) {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        readableRoots = [scriptDirectory.standardizedFileURL] + [lessonsDirectory ?? cwd.appendingPathComponent("lessons")].map(\.standardizedFileURL)
+        self.outputDirectory = (outputDirectory ?? cwd.appendingPathComponent("out")).standardizedFileURL
+        rng = RNG(seed: seed)
+    }
+
+    /// A fresh generator split from the session's stream (one per layer, environment, …).
+    public func nextRNG() -> RNG { rng.split() }
+
+    static func resolved(_ url: URL) -> String {
+        url.standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    private static func isInside(_ path: String, _ root: URL) -> Bool {
+        let r = resolved(root)
+        return path == r || path.hasPrefix(r.hasSuffix("/") ? r : r + "/")
+    }
+
+    /// `path` (relative to the script's folder) if reading it is allowed.
+    public func readablePath(_ path: String) throws -> String {
+        let base = readableRoots.first!
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+        let full = Session.resolved(url)
+        guard readableRoots.contains(where: { Session.isInside(full, $0) }) else {
+            throw HostError("reading \(path) was refused: scripts may read only under \(readableRoots.map(\.path).joined(separator: " and "))")
+        }
+        return full
+    }
+
+    /// `path` (relative to the output folder) if writing it is allowed; creates folders.
+    public func writablePath(_ path: String) throws -> String {
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : outputDirectory.appendingPathComponent(path)
+        let target = url.standardizedFileURL
+        guard Session.isInside(target.path, outputDirectory) || Session.isInside(Session.resolved(target), outputDirectory) else {
+            throw HostError("writing \(path) was refused: scripts may write only under \(outputDirectory.path)",
+                            help: ["give a path relative to the output folder, e.g. \"model.safetensors\""])
+        }
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        return target.path
+    }
+}

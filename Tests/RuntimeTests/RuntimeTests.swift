@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import Language
+import Runtime
+
+/// Runs a script with the engine bound and returns its printed output and diagnostics.
+func runScript(_ source: String) -> (output: String, errors: [String]) {
+    Interpreter.runOnLargeStack {
+        let interpreter = Interpreter()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memento-runtime-tests")
+        Runtime.install(in: interpreter, session: Session(scriptDirectory: dir, outputDirectory: dir.appendingPathComponent("out")))
+        var output = ""
+        interpreter.output = { output += $0 }
+        let diagnostics = interpreter.run(source: source, path: "test.mem")
+        return (output, diagnostics.map(\.message))
+    }
+}
+
+@Suite("Engine bindings")
+struct RuntimeTests {
+    @Test func tensorsPrintAndCompute() {
+        let r = runScript("""
+        let x = tensor([[1, 2], [3, 4]])
+        print(x.shape, x.sum().item(), (x * 2 + 1).tolist())
+        print((x @ x).tolist())
+        print(x[0, 1].item(), x[:, 0].tolist())
+        """)
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(r.output == "[2, 2] 10.0 [[3.0, 5.0], [7.0, 9.0]]\n[[7.0, 10.0], [15.0, 22.0]]\n2.0 [1.0, 3.0]\n")
+    }
+
+    @Test func autodiffFromScripts() {
+        let r = runScript("""
+        let w = tensor([1.0, 2.0]).requiring_grad()
+        let y = (w * w).sum()
+        y.backward()
+        print(w.grad.tolist())
+        """)
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(r.output == "[2.0, 4.0]\n")
+    }
+
+    @Test func aPipelineTrains() {
+        let r = runScript("""
+        seed(1)
+        let net = Linear(3, 16) |> relu |> Linear(16, 1)
+        let opt = Adam(net, lr: 0.05)
+        let x = randn([32, 3])
+        let y = x.sum(axis: 1, keepdims: true)
+        var first = 0.0
+        var last = 0.0
+        for i in 0..<200 {
+          opt.zero_grad()
+          let loss = mse_loss(net(x), y)
+          loss.backward()
+          opt.step()
+          if i == 0 { first = loss.item() }
+          last = loss.item()
+        }
+        print(last < first / 20)
+        """)
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(r.output == "true\n")
+    }
+
+    @Test func environmentsStep() {
+        let r = runScript("""
+        let maze = TMaze(length: 2)
+        let first = maze.reset(seed: 3)
+        print(maze.actions, maze.observation_size, first.observation.shape)
+        var total = 0.0
+        var done = false
+        while !done {
+          let s = maze.step(0)
+          total = total + s.reward
+          done = s.terminated || s.truncated
+        }
+        print(done)
+        """)
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(r.output.hasPrefix("3 4 [4]\n"))
+    }
+
+    @Test func engineErrorsNameTheShapes() {
+        let r = runScript("let a = zeros([32, 64])\nlet b = zeros([32, 4])\nprint(a @ b)")
+        #expect(r.errors == ["matmul: [32, 64] × [32, 4]: inner dimensions 64 and 32 differ"])
+        let l = runScript("let net = Linear(4, 2)\nnet(zeros([3, 5]))")
+        #expect(l.errors == ["Linear(4, 2): expected input of shape [..., 4], got [3, 5]"])
+        let e = runScript("TMaze(lenght: 3)")
+        #expect(e.errors.first?.contains("lenght") == true)
+    }
+
+    @Test func sandboxRefusesWritesOutsideTheOutputFolder() {
+        let r = runScript("save(Linear(2, 2), \"../../escape.safetensors\")")
+        #expect(r.errors.first?.contains("refused") == true)
+        let ok = runScript("let n = Linear(2, 2)\nsave(n, \"n.safetensors\")\nload(n, \"n.safetensors\")\nprint(\"ok\")")
+        #expect(ok.errors.isEmpty, "\(ok.errors)")
+    }
+
+    @Test func recurrentLayersFromScripts() {
+        let r = runScript("""
+        let lstm = LSTM(4, 8)
+        let o = lstm.forward(randn([2, 5, 4]))
+        print(o.outputs.shape, o.state.h.shape, o.state.c.shape)
+        let s = lstm.step(randn([2, 4]), lstm.initial_state(2))
+        print(s.output.shape)
+        """)
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(r.output == "[2, 5, 8] [2, 8] [2, 8]\n[2, 8]\n")
+    }
+}
