@@ -252,6 +252,20 @@ extension Tensor {
 
     // MARK: - Along one axis
 
+    /// y = exp(x − m) for a contiguous row, m its maximum (0 if not finite); returns m and
+    /// Σ y. The stable core of softmax and log-softmax.
+    @usableFromInline
+    static func exponentiateShifted(_ x: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) -> (Float, Float) {
+        var m = -Float.infinity
+        for k in 0..<n { m = Swift.max(m, x[k]) }
+        if !m.isFinite { m = 0 }
+        for k in 0..<n { y[k] = x[k] - m }
+        memento_vexp(y, y, n)
+        var s: Float = 0
+        for k in 0..<n { s += y[k] }
+        return (m, s)
+    }
+
     /// exp(x) / Σ exp(x) along `axis` (default: the last).
     public func softmax(axis: Int = -1) throws -> Tensor {
         let a = try normalizedAxis(axis, op: "softmax")
@@ -262,14 +276,8 @@ extension Tensor {
             // Rows are contiguous: shift by the maximum, exponentiate with the vector kernel.
             Parallel.forChunks(outer, grain: Swift.max(1, (1 << 15) / Swift.max(n, 1))) { rows in
                 for o in rows {
-                    let x = px + o * n, y = py + o * n
-                    var m = -Float.infinity
-                    for k in 0..<n { m = Swift.max(m, x[k]) }
-                    if !m.isFinite { m = 0 }
-                    for k in 0..<n { y[k] = x[k] - m }
-                    memento_vexp(y, y, n)
-                    var s: Float = 0
-                    for k in 0..<n { s += y[k] }
+                    let y = py + o * n
+                    let (_, s) = Tensor.exponentiateShifted(px + o * n, into: y, count: n)
                     let inv = 1 / s
                     for k in 0..<n { y[k] *= inv }
                 }
@@ -323,13 +331,7 @@ extension Tensor {
             Parallel.forChunks(outer, grain: Swift.max(1, (1 << 15) / Swift.max(n, 1))) { rows in
                 for o in rows {
                     let x = px + o * n, y = py + o * n
-                    var m = -Float.infinity
-                    for k in 0..<n { m = Swift.max(m, x[k]) }
-                    if !m.isFinite { m = 0 }
-                    for k in 0..<n { y[k] = x[k] - m }
-                    memento_vexp(y, y, n)
-                    var s: Float = 0
-                    for k in 0..<n { s += y[k] }
+                    let (m, s) = Tensor.exponentiateShifted(x, into: y, count: n)
                     let lse = m + Foundation.log(s)
                     for k in 0..<n { y[k] = x[k] - lse }
                 }
