@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "Environments", dependencies: ["TensorCore"]),
         .target(name: "Algorithms", dependencies: ["TensorCore", "NeuralNets", "Environments"]),
         .target(name: "Language"),
-        .target(name: "Runtime", dependencies: ["Language", "TensorCore", "NeuralNets", "Environments"]),
+        .target(name: "Runtime", dependencies: ["Language", "TensorCore", "NeuralNets", "Environments", "Algorithms"]),
         .executableTarget(
             name: "memento",
             dependencies: ["Runtime", "Language", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -196,6 +196,8 @@ public enum Runtime {
             return .nil
         }
 
+        installAlgorithms(in: interpreter, session: session)
+
         // MARK: Environments
         for id in Registry.ids {
             let scriptName = id == "CartPole-v1" ? "CartPole" : id

@@ -108,4 +108,20 @@ struct RuntimeTests {
         #expect(r.errors.isEmpty, "\(r.errors)")
         #expect(r.output == "[2, 5, 8] [2, 8] [2, 8]\n[2, 8]\n")
     }
+
+    @Test func trainingFromScripts() {
+        let r = runScript("""
+        let maze = TMaze(length: 2)
+        let net = Linear(maze.observation_size, 16) |> relu |> LSTM(16, 32) |> Linear(32, maze.actions)
+        let run = train(DRQN(net, seed: 3), on: maze, steps: 600)
+        print(run.steps, run.episodes > 0, len(run.returns) == run.episodes)
+        print(run.history("charts/episodic_return")[0] == run.returns[0])
+        """)
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(r.output.hasPrefix("600 true true\ntrue\n"), "\(r.output)")
+        let bad = runScript("let maze = TMaze(length: 2)\ntrain(DQN(Linear(3, 8) |> Linear(8, 3)), on: maze, steps: 10)")
+        #expect(bad.errors.first?.contains("observations of size 4") == true, "\(bad.errors)")
+        let notRecurrent = runScript("train(DRQN(Linear(4, 3)), on: TMaze(length: 2), steps: 10)")
+        #expect(notRecurrent.errors.first?.contains("recurrent") == true, "\(notRecurrent.errors)")
+    }
 }
