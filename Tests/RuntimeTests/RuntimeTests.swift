@@ -124,4 +124,19 @@ struct RuntimeTests {
         let notRecurrent = runScript("train(DRQN(Linear(4, 3)), on: TMaze(length: 2), steps: 10)")
         #expect(notRecurrent.errors.first?.contains("recurrent") == true, "\(notRecurrent.errors)")
     }
+
+    /// Every lesson runs to the end without an error, and its tests pass.
+    @Test func lessonsRun() throws {
+        let lessons = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("lessons")
+        let files = try FileManager.default.contentsOfDirectory(atPath: lessons.path).filter { $0.hasSuffix(".mem") }.sorted()
+        #expect(!files.isEmpty)
+        for file in files {
+            let source = try String(contentsOf: lessons.appendingPathComponent(file), encoding: .utf8)
+            let r = runScript(source)
+            #expect(r.errors.isEmpty, "\(file): \(r.errors)")
+            #expect(!r.output.contains("failed"), "\(file): \(r.output)")
+            #expect(r.output.contains("passed"), "\(file) has no passing test")
+        }
+    }
 }
