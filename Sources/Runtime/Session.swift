@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Language
 import TensorCore
 
@@ -25,8 +28,22 @@ public final class Session {
     /// A fresh generator split from the session's stream (one per layer, environment, …).
     public func nextRNG() -> RNG { rng.split() }
 
+    /// The absolute path with `..` and every symbolic link resolved, also for a path that
+    /// does not exist yet: its longest existing prefix is resolved with realpath(3) and the
+    /// rest appended.
     static func resolved(_ url: URL) -> String {
-        url.standardizedFileURL.resolvingSymlinksInPath().path
+        var existing = url.standardizedFileURL
+        var rest: [String] = []
+        while !FileManager.default.fileExists(atPath: existing.path) && existing.path != "/" {
+            rest.insert(existing.lastPathComponent, at: 0)
+            existing = existing.deletingLastPathComponent()
+        }
+        var base = existing.path
+        if let real = realpath(existing.path, nil) {
+            base = String(cString: real)
+            free(real)
+        }
+        return rest.reduce(URL(fileURLWithPath: base)) { $0.appendingPathComponent($1) }.standardizedFileURL.path
     }
 
     private static func isInside(_ path: String, _ root: URL) -> Bool {
@@ -49,7 +66,9 @@ public final class Session {
     public func writablePath(_ path: String) throws -> String {
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : outputDirectory.appendingPathComponent(path)
         let target = url.standardizedFileURL
-        guard Session.isInside(target.path, outputDirectory) || Session.isInside(Session.resolved(target), outputDirectory) else {
+        // Compare the fully resolved path (symbolic links followed), so that a link inside
+        // the output folder cannot point a write outside it.
+        guard Session.isInside(Session.resolved(target), outputDirectory) else {
             throw HostError("writing \(path) was refused: scripts may write only under \(outputDirectory.path)",
                             help: ["give a path relative to the output folder, e.g. \"model.safetensors\""])
         }

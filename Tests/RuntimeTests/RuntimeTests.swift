@@ -93,6 +93,15 @@ struct RuntimeTests {
     @Test func sandboxRefusesWritesOutsideTheOutputFolder() {
         let r = runScript("save(Linear(2, 2), \"../../escape.safetensors\")")
         #expect(r.errors.first?.contains("refused") == true)
+        // A symbolic link inside the output folder does not lead a write outside it.
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("memento-runtime-tests/out")
+        try? FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: out.appendingPathComponent("escape"))
+        try? FileManager.default.createSymbolicLink(atPath: out.appendingPathComponent("escape").path, withDestinationPath: "/tmp")
+        let viaLink = runScript("save(Linear(2, 2), \"escape/x.safetensors\")")
+        #expect(viaLink.errors.first?.contains("refused") == true, "\(viaLink.errors)")
+        let readOutside = runScript("import \"/etc/passwd\"")
+        #expect(readOutside.errors.first?.contains("refused") == true, "\(readOutside.errors)")
         let ok = runScript("let n = Linear(2, 2)\nsave(n, \"n.safetensors\")\nload(n, \"n.safetensors\")\nprint(\"ok\")")
         #expect(ok.errors.isEmpty, "\(ok.errors)")
     }
