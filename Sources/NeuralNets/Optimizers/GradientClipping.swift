@@ -31,15 +31,7 @@ public func clipGradNorm(_ parameters: [Parameter], maxNorm: Float) throws -> Fl
     guard norm.isFinite else { return Float(norm) }
     let scale = Double(maxNorm) / (norm + 1e-6)
     if scale < 1 {
-        for p in parameters {
-            guard let g = p.grad else { continue }
-            // The gradient lives on the tape's leaf; it is replaced through the public route
-            // (clear, then accumulate the scaled copy), which keeps copy-on-write intact for
-            // any tensor that shares the old gradient's storage.
-            let scaled = noGrad { g.detached() * Float(scale) }
-            p.zeroGrad()
-            try p.value.backward(gradient: scaled)
-        }
+        for p in parameters { p.value.scaleGrad(by: Float(scale)) }
     }
     return Float(norm)
 }

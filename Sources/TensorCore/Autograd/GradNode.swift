@@ -86,6 +86,14 @@ extension Tensor {
         if let node, node.isLeaf { node.grad = nil }
     }
 
+    /// Multiplies this leaf's accumulated gradient by `factor` in place (gradient clipping).
+    /// Copy-on-write keeps any tensor that shares the old gradient's storage unchanged.
+    public func scaleGrad(by factor: Float) {
+        guard let node, node.isLeaf, node.grad != nil else { return }
+        let p = node.grad!.mutablePointer()
+        for i in 0..<node.grad!.count { p[i] *= factor }
+    }
+
     /// Creates the result of an op with one input: records a tape node when gradient mode
     /// is on and the input requires gradients.
     @inlinable
