@@ -378,8 +378,11 @@ final class InvokeNode: ExprNode {
     let args: [ExprNode]
     let labels: [String?]
     let hasLabels: Bool
-    private var cachedClass: ClassObject?
-    private var cachedMethod: Closure?
+    // Weak: the cached class's methods may contain this very node (a method calling a method
+    // of its own class), and a strong cache would make that a reference cycle (a leak found
+    // by fuzzing).
+    private weak var cachedClass: ClassObject?
+    private weak var cachedMethod: Closure?
     init(_ receiver: ExprNode, name: String, args: [ExprNode], labels: [String?], span: SourceSpan) {
         self.receiver = receiver
         self.name = name
@@ -421,7 +424,7 @@ final class InvokeNode: ExprNode {
 final class MemberNode: ExprNode {
     let object: ExprNode
     let name: String
-    private var cachedClass: ClassObject?
+    private weak var cachedClass: ClassObject?  // weak: see InvokeNode
     private var cachedIndex = 0
     init(_ object: ExprNode, name: String, span: SourceSpan) {
         self.object = object
