@@ -159,15 +159,20 @@ extension Runtime {
             var options = TrainingOptions()
             options.seed = UInt64(truncatingIfNeeded: try a[3].toInt("train: seed"))
             options.maxEpisodes = a[4].isNil ? nil : try a[4].toInt("train: max_episodes")
-            // Ctrl-C: stop between steps, keep the trained weights, and let the script stop too.
-            options.shouldStop = { if it.interrupt.take() { it.interrupt.request(); return true }; return false }
+            // Ctrl-C: stop between steps; the network keeps the weights it has, and the script
+            // stops with "interrupted" (the REPL then returns to its prompt).
+            options.shouldStop = { it.interrupt.take() }
             if !a[5].isNil {
                 let rate = try a[5].toDouble("train: stop_at_success")
                 options.callbacks.append { _, run in
                     run.episodeReturns.count >= 100 && (run.successRate(last: 100) ?? 0) >= rate ? .stop : .continue
                 }
             }
-            return .host(RunObject(try train(agent, on: envObject.env, steps: steps, options: options)))
+            let run = try train(agent, on: envObject.env, steps: steps, options: options)
+            if run.stopReason == .interrupted {
+                throw HostError("interrupted", help: ["training stopped after \(run.steps) steps and \(run.episodeReturns.count) episodes; the network keeps the weights it had"])
+            }
+            return .host(RunObject(run))
         }
     }
 }

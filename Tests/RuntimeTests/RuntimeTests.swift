@@ -148,4 +148,30 @@ struct RuntimeTests {
             #expect(r.output.contains("passed"), "\(file) has no passing test")
         }
     }
+
+    /// An interrupt (Ctrl-C) during `train` stops it between steps; the script stops too,
+    /// and the agent's network keeps the weights it had.
+    @Test func interruptStopsTrainingAndKeepsTheModel() {
+        Interpreter.runOnLargeStack {
+            let interpreter = Interpreter()
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memento-runtime-tests")
+            Runtime.install(in: interpreter, session: Session(scriptDirectory: dir, outputDirectory: dir.appendingPathComponent("out")))
+            interpreter.output = { _ in }
+            let setup = interpreter.run(source: """
+            let maze = TMaze(length: 2)
+            let net = Linear(4, 8) |> LSTM(8, 8) |> Linear(8, 3)
+            let agent = DRQN(net)
+            let before = net.parameters[0].value.sum().item()
+            """, path: "setup.mem")
+            #expect(setup.isEmpty)
+            interpreter.interrupt.request()
+            let interrupted = interpreter.run(source: "let run = train(agent, on: maze, steps: 1_000_000)", path: "train.mem")
+            #expect(interrupted.first?.message == "interrupted", "\(interrupted.map(\.message))")
+            var output = ""
+            interpreter.output = { output += $0 }
+            let after = interpreter.run(source: "print(net.parameters[0].value.sum().item() == before)", path: "after.mem")
+            #expect(after.isEmpty, "\(after.map(\.message))")
+            #expect(output == "true\n")
+        }
+    }
 }
