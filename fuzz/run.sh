@@ -4,8 +4,7 @@
 # golden-test fixtures, and runs for the given number of seconds (default 600).
 #   fuzz/run.sh 1800            # 30 minutes
 # Crashing inputs are written to fuzz/artifacts/; the corpus grows in fuzz/corpus/ (both
-# are ignored by git). Leak detection is off: reference cycles between class objects and
-# their methods are a known leak (see the issue notes); the fuzzer hunts crashes and hangs.
+# are ignored by git). Leaks count as findings (LeakSanitizer is on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
@@ -14,4 +13,4 @@ find Tests/LanguageTests/Fixtures -name '*.mem' -exec cp {} fuzz/corpus/ \; 2>/d
 swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name Language \
   Sources/Language/*.swift fuzz/FuzzLanguage.swift -o .build-fuzz/fuzz-language
 exec .build-fuzz/fuzz-language fuzz/corpus -artifact_prefix=fuzz/artifacts/ -max_total_time="$seconds" \
-  -max_len=4096 -timeout=10 -rss_limit_mb=4096 -detect_leaks=0 -print_final_stats=1
+  -max_len=4096 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
