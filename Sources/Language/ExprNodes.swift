@@ -248,13 +248,22 @@ final class AddNode: ExprNode {
     override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
         let a = try left.eval(it)
         let b = try right.eval(it)
+        return try it.add(a, b, span: span)
+    }
+}
+
+extension Interpreter {
+    /// `a + b` with the int and float cases inline (the hot path of loops and `+=`); the
+    /// rest, and int overflow, go through `binary`.
+    @inline(__always)
+    func add(_ a: Value, _ b: Value, span: SourceSpan) throws(RuntimeError) -> Value {
         if case .int(let x) = a, case .int(let y) = b {
             let (r, o) = x.addingReportingOverflow(y)
             if !o { return .int(r) }
         } else if case .float(let x) = a, case .float(let y) = b {
             return .float(x + y)
         }
-        return try it.binary(.add, a, b, span: span)
+        return try binary(.add, a, b, span: span)
     }
 }
 

@@ -48,15 +48,7 @@ final class AddToLocal: StmtNode {
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
         let b = try value.eval(it)
-        let a = it.fp[slot]
-        if case .int(let x) = a, case .int(let y) = b {
-            let (r, o) = x.addingReportingOverflow(y)
-            if !o {
-                it.fp[slot] = .int(r)
-                return .normal
-            }
-        }
-        it.fp[slot] = try it.binary(.add, a, b, span: span)
+        it.fp[slot] = try it.add(it.fp[slot], b, span: span)
         return .normal
     }
 }
@@ -93,15 +85,7 @@ final class AddToGlobal: StmtNode {
         guard g.defined[index] else {
             throw RuntimeError("'\(name)' is used before it has a value", at: span)
         }
-        let a = g.values[index]
-        if case .int(let x) = a, case .int(let y) = b {
-            let (r, o) = x.addingReportingOverflow(y)
-            if !o {
-                g.values[index] = .int(r)
-                return .normal
-            }
-        }
-        g.values[index] = try it.binary(.add, a, b, span: span)
+        g.values[index] = try it.add(g.values[index], b, span: span)
         return .normal
     }
 }
