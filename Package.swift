@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         // OpenBLAS, loaded at first use so that its kernel can be chosen for this CPU
@@ -23,10 +24,19 @@ let package = Package(
         .target(name: "Environments", dependencies: ["TensorCore"]),
         .target(name: "Algorithms", dependencies: ["TensorCore", "NeuralNets", "Environments"]),
         .target(name: "Language"),
-        .target(name: "Runtime", dependencies: ["Language", "TensorCore", "NeuralNets", "Environments", "Algorithms"]),
+        // Terminal and SVG plots, progress bars: plain rendering, no engine or language.
+        .target(name: "Display"),
+        .target(name: "Runtime", dependencies: ["Language", "TensorCore", "NeuralNets", "Environments", "Algorithms", "Display"]),
+        // Cells, the stepper, Markdown for the terminal, .ipynb and HTML export.
+        .target(name: "Notebook", dependencies: ["Runtime", "Language", "Display", .product(name: "Ink", package: "Ink")]),
+        // Solution stripping, the sandboxed grading run, report formats.
+        .target(name: "Grading", dependencies: ["Runtime", "Language"]),
+        // GNU readline (libreadline-dev), through a shim header; see Sources/CReadline.
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
         .executableTarget(
             name: "memento",
-            dependencies: ["Runtime", "Language", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Runtime", "Language", "Notebook", "Grading", "Display", "CReadline",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "memento-bench",
             dependencies: [
@@ -39,5 +49,10 @@ let package = Package(
         .testTarget(name: "AlgorithmsTests", dependencies: ["Algorithms", "NeuralNets", "Environments", "TensorCore"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Language", "TensorCore"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DisplayTests", dependencies: ["Display"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Runtime", "Language", "Display"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Runtime", "Language"]),
+        // Drives the built `memento` executable: the REPL through a pseudo-terminal, subcommands.
+        .testTarget(name: "ToolTests", dependencies: []),
     ]
 )

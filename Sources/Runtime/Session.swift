@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Display
 import Language
 import TensorCore
 
@@ -17,6 +18,12 @@ public final class Session {
     public var outputDirectory: URL
     /// The random stream of `seed(n)`, layer initialisation and sampling.
     public var rng: RNG
+    /// Receives each figure a script shows (`plot`, `heatmap`, …). Front ends set it: the
+    /// stepper and the exporters keep figures with their cell. When nil, the figure's text
+    /// form is printed to the interpreter's output.
+    public var onFigure: ((any Figure) -> Void)?
+    /// Columns available for text figures (the terminal's width, or 80 when not a terminal).
+    public var columns: Int = 80
 
     public init(scriptDirectory: URL, outputDirectory: URL? = nil, lessonsDirectory: URL? = nil, seed: UInt64 = 0) {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)

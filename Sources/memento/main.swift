@@ -1,111 +1,32 @@
 import ArgumentParser
 import Foundation
-import Language
-import Runtime
 
-/// `memento`: run and check Memento scripts. (The REPL, stepping, export, grading and the
-/// lesson list come with their own issues.)
+/// `memento`: the REPL (no argument), and the subcommands. Each subcommand lives in its own
+/// file: RunCheck.swift, NotebookCommands/ (step, export, lessons), GradingCommands/
+/// (assign, grade); the REPL in REPL/.
 struct Memento: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memento",
         abstract: "A runtime for learning reinforcement learning with sequence models.",
         discussion: """
+        Without a subcommand, memento opens the REPL.
+
         Examples:
+          memento                                   # the REPL
           memento run lessons/00-tour.mem
-          memento check script.mem
-          memento check --json script.mem      # diagnostics as JSON, for editors
+          memento step lessons/01-pomdps.mem        # a lesson, cell by cell
+          memento check --json script.mem           # diagnostics as JSON, for editors
+          memento export lessons/00-tour.mem --to ipynb
+          memento lessons
+          memento assign exercise.mem -o student.mem
+          memento grade submission.mem --tests exercise.mem --format gradescope
         Exit codes: 0 success, 65 compile error, 70 runtime error, 66 unreadable file.
         """,
         version: "0.1.0",
-        subcommands: [Run.self, Check.self])
-}
-
-/// Reads a script, or exits 66 with a message naming the file.
-func readScript(_ path: String) -> String {
-    do {
-        return try String(contentsOfFile: path, encoding: .utf8)
-    } catch {
-        FileHandle.standardError.write(Data("error: cannot read \(path): \((error as NSError).localizedDescription)\n".utf8))
-        Foundation.exit(66)
-    }
-}
-
-/// Whether to colour diagnostics: a terminal, and NO_COLOR unset.
-func useColor() -> Bool {
-    isatty(2) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-}
-
-struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run a script.",
-        discussion: "Example: memento run lessons/00-tour.mem --out results")
-
-    @ArgumentParser.Argument(help: "The script (.mem) to run.")
-    var file: String
-
-    @Option(help: "The folder scripts may write to.")
-    var out: String = "out"
-
-    @Option(help: "The initial random seed.")
-    var seed: UInt64 = 0
+        subcommands: [Run.self, Step.self, Check.self, Export.self, Lessons.self, Assign.self, Grade.self])
 
     func run() throws {
-        let text = readScript(file)
-        let scriptURL = URL(fileURLWithPath: file).standardizedFileURL
-        let session = Session(scriptDirectory: scriptURL.deletingLastPathComponent(),
-                              outputDirectory: URL(fileURLWithPath: out), seed: seed)
-        let code: Int32 = Interpreter.runOnLargeStack {
-            let interpreter = Interpreter()
-            Runtime.install(in: interpreter, session: session)
-            interpreter.output = { s in FileHandle.standardOutput.write(Data(s.utf8)) }
-            let source = SourceFile(path: file, text: text)
-            switch interpreter.compile(source) {
-            case .failure(let errors):
-                for d in errors.diagnostics { FileHandle.standardError.write(Data((d.render(color: useColor()) + "\n").utf8)) }
-                return 65
-            case .success(let chunk):
-                do {
-                    _ = try interpreter.run(chunk)
-                    return 0
-                } catch let error as RuntimeError {
-                    FileHandle.standardError.write(Data((error.diagnostic.render(color: useColor()) + "\n").utf8))
-                    return 70
-                } catch {
-                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                    return 70
-                }
-            }
-        }
-        if code != 0 { throw ExitCode(code) }
-    }
-}
-
-struct Check: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Report a script's compile errors without running it.",
-        discussion: "Example: memento check --json script.mem")
-
-    @ArgumentParser.Argument(help: "The script (.mem) to check.")
-    var file: String
-
-    @Flag(help: "Print the diagnostics as JSON (path, line, column, end, severity, message, help).")
-    var json = false
-
-    func run() throws {
-        let text = readScript(file)
-        let interpreter = Interpreter()
-        let session = Session(scriptDirectory: URL(fileURLWithPath: file).deletingLastPathComponent())
-        Runtime.install(in: interpreter, session: session)
-        var diagnostics: [Diagnostic] = []
-        if case .failure(let errors) = interpreter.compile(SourceFile(path: file, text: text)) {
-            diagnostics = errors.diagnostics
-        }
-        if json {
-            print(Diagnostic.json(diagnostics))
-        } else {
-            for d in diagnostics { FileHandle.standardError.write(Data((d.render(color: useColor()) + "\n").utf8)) }
-        }
-        if diagnostics.contains(where: { $0.severity == .error }) { throw ExitCode(65) }
+        try startREPL()
     }
 }
 

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+// Placeholder until the notebook commands land (issue 6).
+struct Step: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "(not built yet)")
+}

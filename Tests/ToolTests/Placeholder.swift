@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderTool() { #expect(Bool(true)) }
