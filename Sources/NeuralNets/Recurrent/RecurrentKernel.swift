@@ -46,8 +46,10 @@ enum RecurrentKernel {
         // the GRU, whose n gate needs the recurrent part separately).
         let act = Tensor.makeStorage(count: B * T * GH)
         let pa = act.elements
-        for r in 0..<(B * T) {
-            for j in 0..<GH { pa[r * GH + j] = pbih[j] + (kind == .gru ? 0 : pbhh[j]) }
+        if B * T > 0 {
+            pa.update(from: pbih, count: GH)
+            if kind != .gru { for j in 0..<GH { pa[j] += pbhh[j] } }
+            for r in stride(from: 1, to: B * T, by: 1) { (pa + r * GH).update(from: pa, count: GH) }
         }
         BLAS.sgemm(transA: false, transB: true, m: B * T, n: GH, k: I, a: px, lda: I, b: pwih, ldb: I, beta: 1, c: pa, ldc: GH)
 
@@ -69,10 +71,26 @@ enum RecurrentKernel {
             }
         }
 
-        // W_hhᵀ [H, GH], made once per unroll: the per-step product reads it in place.
-        let whhT = Tensor.makeStorage(count: H * GH)
+        // W_hhᵀ [H, GH], made once per unroll: the per-step product reads it in place. For a
+        // single step of a few sequences (an actor choosing its next action) the copy would
+        // cost more than the product, which then reads W_hh as it is (an NT product).
+        let transposeOnce = B * T > 4
+        let whhT = Tensor.makeStorage(count: transposeOnce ? H * GH : 0)
         let pwt = whhT.elements
-        for j in 0..<GH { for p in 0..<H { pwt[p * GH + j] = pwhh[j * H + p] } }
+        if transposeOnce {
+            for j in 0..<GH {
+                let row = pwhh + j * H
+                for p in 0..<H { pwt[p &* GH &+ j] = row[p] }
+            }
+        }
+        /// c[rows, GH] += h[rows, H] · W_hhᵀ, with h rows `lda` apart and c rows `ldc` apart.
+        func recurrentProduct(rows: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+            if transposeOnce {
+                BLAS.smallProduct(m: rows, n: GH, k: H, a: a, lda: lda, b: pwt, ldb: GH, beta: 1, c: c, ldc: ldc)
+            } else {
+                BLAS.sgemm(transA: false, transB: true, m: rows, n: GH, k: H, a: a, lda: lda, b: pwhh, ldb: H, beta: 1, c: c, ldc: ldc)
+            }
+        }
         // The sequences of a batch are independent: each thread unrolls its own rows over all
         // steps (one hand-off per unroll, not one per step).
         let parallel = B >= 2 && B * T * H * GH >= 1 << 21
@@ -83,11 +101,9 @@ enum RecurrentKernel {
                 if kind == .gru {
                     let hq = hproj!.elements
                     for b in batch { (hq + b * GH).update(from: pbhh, count: GH) }
-                    BLAS.smallProduct(m: rows, n: GH, k: H, a: hp + b0 * T * H, lda: T * H, b: pwt, ldb: GH, beta: 1,
-                                      c: hq + b0 * GH, ldc: GH)
+                    recurrentProduct(rows: rows, a: hp + b0 * T * H, lda: T * H, c: hq + b0 * GH, ldc: GH)
                 } else {
-                    BLAS.smallProduct(m: rows, n: GH, k: H, a: hp + b0 * T * H, lda: T * H, b: pwt, ldb: GH, beta: 1,
-                                      c: pa + b0 * T * GH + t * GH, ldc: T * GH)
+                    recurrentProduct(rows: rows, a: hp + b0 * T * H, lda: T * H, c: pa + b0 * T * GH + t * GH, ldc: T * GH)
                 }
                 for b in batch {
                     let a = pa + (b * T + t) * GH       // this step's gate pre-activations
