@@ -143,8 +143,24 @@ public indirect enum StmtKind: Sendable {
     case returnStmt(Expr?)
     case block([Stmt])
     case importStmt(path: String, pathSpan: SourceSpan)
-    case test(name: String, points: Expr?, body: [Stmt])
-    case expect(Expr, message: Expr?)
+    case test(name: String, options: TestOptions, body: [Stmt])
+    /// `expect cond [, message] [, tolerance: x] [, points: k]`.
+    case expect(Expr, message: Expr?, tolerance: Expr?, points: Expr?)
+}
+
+/// The options of a test block: `test "name" (points: 2, hidden: true, timeout: 10) { … }`.
+public struct TestOptions: Sendable {
+    /// Points the test is worth (default 1 when graded).
+    public var points: Expr?
+    /// Whether the test is hidden from students (removed by `memento assign`, redacted in reports).
+    public var hidden: Expr?
+    /// The test's time limit in seconds when graded.
+    public var timeout: Expr?
+    public init(points: Expr? = nil, hidden: Expr? = nil, timeout: Expr? = nil) {
+        self.points = points
+        self.hidden = hidden
+        self.timeout = timeout
+    }
 }
 
 /// A parsed file or REPL input.

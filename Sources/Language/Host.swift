@@ -204,8 +204,38 @@ public struct TestCase {
     /// The `points:` option, if given.
     public let points: Double?
     public let span: SourceSpan
+    /// The `hidden:` option (false when not given).
+    public var hidden: Bool = false
+    /// The `timeout:` option in seconds, if given.
+    public var timeout: Double? = nil
     /// Runs the test body. Returns nil on success, or the failure (a failed `expect` or an error).
     public let run: () -> Diagnostic?
+}
+
+/// One `expect … , points: k` reached inside a test: handed to `Interpreter.expectHandler`,
+/// which the grader uses for partial credit.
+public struct ExpectOutcome {
+    /// Whether the expectation held.
+    public let passed: Bool
+    /// The `points:` option.
+    public let points: Double
+    /// The failure message when it failed (as a plain `expect` would report it), else the
+    /// expectation's source text.
+    public let message: String
+    /// The expectation's condition.
+    public let span: SourceSpan
+}
+
+/// The result of comparing two values for `expect a == b` (with or without `tolerance:`):
+/// whether they are equal and, when not, a short description of the first difference.
+public struct ValueComparison {
+    public var equal: Bool
+    /// E.g. "difference 0.25", "at index [2]: 3 vs 4", "shapes [2, 3] vs [3, 2]"; empty if none.
+    public var detail: String
+    public init(equal: Bool, detail: String = "") {
+        self.equal = equal
+        self.detail = detail
+    }
 }
 
 /// A file loaded for `import`.

@@ -123,6 +123,14 @@ public final class Interpreter {
     /// Receives each `test` block as the script reaches it. Without a handler, tests run at
     /// once and print `test "name" passed` or the failure.
     public var testHandler: ((TestCase) -> Void)?
+    /// Receives each `expect … , points: k` a test reaches (partial credit). Returning true
+    /// means the host has recorded the outcome, and a failed expectation then lets the test
+    /// go on instead of stopping it. Without a handler (or when it returns false) a weighted
+    /// `expect` behaves like a plain one.
+    public var expectHandler: ((ExpectOutcome) -> Bool)?
+    /// Compares host values (e.g. tensors) for `expect a == b [, tolerance: t]`: return nil
+    /// when neither value is the host's. The Runtime sets it for tensors.
+    public var compareHostValues: ((_ left: Value, _ right: Value, _ tolerance: Double) throws -> ValueComparison?)?
     /// Set from another thread to stop the running code at its next safe point.
     public let interrupt = InterruptFlag()
     /// Remaining steps (loop iterations and calls) before the run stops; nil for no limit.

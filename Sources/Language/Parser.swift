@@ -357,9 +357,31 @@ public struct Parser {
             advance()
             let cond = try expression()
             var message: Expr?
-            if match(.comma) { message = try expression() }
+            var tolerance: Expr?, points: Expr?
+            // expect cond [, message] {, tolerance: x | points: k}
+            while match(.comma) {
+                if check(.identifier), peekKind(1) == .colon {
+                    let label = advance()
+                    advance()
+                    let value = try expression()
+                    switch label.lexeme {
+                    case "tolerance" where tolerance == nil: tolerance = value
+                    case "points" where points == nil: points = value
+                    case "tolerance", "points":
+                        note("the option '\(label.lexeme)' is given twice", at: label.span)
+                    default:
+                        note("unknown expect option '\(label.lexeme)'", at: label.span,
+                             help: (didYouMean(label.lexeme, among: ["tolerance", "points"]).map { [$0] } ?? [])
+                                + ["expect takes 'tolerance: x' (for ==) and 'points: k' (partial credit in a test)"])
+                    }
+                } else if message == nil && tolerance == nil && points == nil {
+                    message = try expression()
+                } else {
+                    throw error("expected 'tolerance:' or 'points:' after the expectation's message", at: peek)
+                }
+            }
             try endOfStatement("'expect'")
-            return Stmt(kind: .expect(cond, message: message), span: t.span.through(cond.span))
+            return Stmt(kind: .expect(cond, message: message, tolerance: tolerance, points: points), span: t.span.through(cond.span))
         case .leftBrace where peekKind(1) == .newline:
             let body = try block("block")
             return Stmt(kind: .block(body), span: t.span)
@@ -412,25 +434,37 @@ public struct Parser {
         return Stmt(kind: .importStmt(path: text, pathSpan: path.span), span: keyword.span.through(path.span))
     }
 
-    /// testStmt → "test" STRING ("(" "points" ":" expression ")")? block
+    /// testStmt → "test" STRING ("(" option ("," option)* ")")? block, where an option is
+    /// `points: N`, `hidden: true|false` or `timeout: seconds`.
     private mutating func testStatement() throws(ParseError) -> Stmt {
         let keyword = advance()
         let nameToken = try consume(.string, "expected the test's name in quotes after 'test'", help: ["write 'test \"name\" (points: 1) { expect … }'"])
         guard case .string(let parts) = nameToken.literal, let name = plainText(parts) else {
             throw error("a test name cannot use interpolation", at: nameToken)
         }
-        var points: Expr?
+        var options = TestOptions()
         if match(.leftParen) {
-            let label = try consume(.identifier, "expected 'points' in the test's options")
-            if label.lexeme != "points" {
-                note("unknown test option '\(label.lexeme)'", at: label.span, help: ["the only option is 'points: N'"])
-            }
-            try consume(.colon, "expected ':' after 'points'")
-            points = try expression()
+            repeat {
+                if check(.rightParen) { break }
+                let label = try consume(.identifier, "expected a test option ('points', 'hidden' or 'timeout')")
+                try consume(.colon, "expected ':' after '\(label.lexeme)'")
+                let value = try expression()
+                switch label.lexeme {
+                case "points" where options.points == nil: options.points = value
+                case "hidden" where options.hidden == nil: options.hidden = value
+                case "timeout" where options.timeout == nil: options.timeout = value
+                case "points", "hidden", "timeout":
+                    note("the test option '\(label.lexeme)' is given twice", at: label.span)
+                default:
+                    note("unknown test option '\(label.lexeme)'", at: label.span,
+                         help: (didYouMean(label.lexeme, among: ["points", "hidden", "timeout"]).map { [$0] } ?? [])
+                            + ["the options are 'points: N', 'hidden: true' and 'timeout: seconds'"])
+                }
+            } while match(.comma)
             try consume(.rightParen, "expected ')' after the test's options")
         }
         let body = try block("test body")
-        return Stmt(kind: .test(name: name, points: points, body: body), span: keyword.span.through(nameToken.span))
+        return Stmt(kind: .test(name: name, options: options, body: body), span: keyword.span.through(nameToken.span))
     }
 
     private func plainText(_ parts: [StringPart]) -> String? {

@@ -388,14 +388,16 @@ struct Resolver {
             }
             guard let entry = importedChunks[s.span.offset] else { return [] }
             return [ImportNode(path: entry.path, chunk: entry.chunk, span: s.span)]
-        case .test(let name, let pointsExpr, let body):
-            let points = pointsExpr.map { expression($0) }
+        case .test(let name, let options, let body):
+            let points = options.points.map { expression($0) }
+            let hidden = options.hidden.map { expression($0) }
+            let timeout = options.timeout.map { expression($0) }
             let draft = ProtoDraft(name: "test \"\(name)\"", parameterNames: [], span: s.span)
             functions.append(FunctionState(kind: .test, proto: draft))
             draft.body = block(body)
             let proto = finish(functions.removeLast())
-            return [TestNode(name: name, points: points, proto: proto, span: s.span)]
-        case .expect(let cond, let messageExpr):
+            return [TestNode(name: name, points: points, hidden: hidden, timeout: timeout, proto: proto, span: s.span)]
+        case .expect(let cond, let messageExpr, let toleranceExpr, let pointsExpr):
             let c = expression(cond)
             var comparison: (BinaryOperator, ExprNode, ExprNode)?
             if case .binary(let op, let l, let r, _) = cond.kind {
@@ -405,7 +407,13 @@ struct Resolver {
                 default: break
                 }
             }
-            return [ExpectNode(c, message: messageExpr.map { expression($0) }, comparison: comparison, span: s.span)]
+            if let toleranceExpr, comparison?.0 != .equal {
+                error("'tolerance:' applies to a comparison with '=='", at: toleranceExpr.span,
+                      help: ["write 'expect actual == expected, tolerance: 1e-3'"])
+            }
+            return [ExpectNode(c, message: messageExpr.map { expression($0) }, comparison: comparison,
+                               tolerance: toleranceExpr.map { expression($0) }, points: pointsExpr.map { expression($0) },
+                               span: s.span)]
         }
     }
 

@@ -365,14 +365,19 @@ final class ImportNode: StmtNode {
     }
 }
 
-/// `test "name" (points: N) { … }`: hands the test to the host's hook (or runs it).
+/// `test "name" (points: N, hidden: B, timeout: S) { … }`: hands the test to the host's hook
+/// (or runs it).
 final class TestNode: StmtNode {
     let name: String
     let points: ExprNode?
+    let hidden: ExprNode?
+    let timeout: ExprNode?
     let proto: FunctionProto
-    init(name: String, points: ExprNode?, proto: FunctionProto, span: SourceSpan) {
+    init(name: String, points: ExprNode?, hidden: ExprNode?, timeout: ExprNode?, proto: FunctionProto, span: SourceSpan) {
         self.name = name
         self.points = points
+        self.hidden = hidden
+        self.timeout = timeout
         self.proto = proto
         super.init(span: span)
     }
@@ -383,11 +388,30 @@ final class TestNode: StmtNode {
             guard let d = v.asDouble else {
                 throw RuntimeError("test points must be a number, found \(v.typeName)", at: points.span)
             }
+            guard d.isFinite, d >= 0 else {
+                throw RuntimeError("test points must be a finite number ≥ 0, found \(formatFloat(d))", at: points.span)
+            }
             pts = d
+        }
+        var isHidden = false
+        if let hidden {
+            guard case .bool(let b) = try hidden.eval(it) else {
+                throw RuntimeError("the test option 'hidden' must be true or false", at: hidden.span)
+            }
+            isHidden = b
+        }
+        var limit: Double?
+        if let timeout {
+            let v = try timeout.eval(it)
+            guard let d = v.asDouble, d.isFinite, d > 0 else {
+                throw RuntimeError("the test option 'timeout' must be a positive number of seconds, found \(it.describe(v, quoted: true))",
+                                   at: timeout.span)
+            }
+            limit = d
         }
         let closure = it.makeClosure(proto)
         let span = self.span
-        let test = TestCase(name: name, points: pts, span: span) { [unowned it] in
+        var test = TestCase(name: name, points: pts, span: span) { [unowned it] in
             do throws(RuntimeError) {
                 _ = try it.callClosure(closure, receiver: nil, [], [], span: span)
                 return nil
@@ -395,6 +419,8 @@ final class TestNode: StmtNode {
                 return error.diagnostic
             }
         }
+        test.hidden = isHidden
+        test.timeout = limit
         if let handler = it.testHandler {
             handler(test)
         } else if let failure = test.run() {
@@ -409,29 +435,89 @@ final class TestNode: StmtNode {
     }
 }
 
-/// `expect condition, "message"`. A comparison's two sides are shown when it fails.
+/// `expect condition [, "message"] [, tolerance: t] [, points: k]`. A comparison's two sides
+/// are shown when it fails, with the first difference for lists, strings and tensors.
 final class ExpectNode: StmtNode {
     let cond: ExprNode
     let message: ExprNode?
     /// For `expect a op b`: the operator and both sides, evaluated separately for the report.
     let comparison: (BinaryOperator, ExprNode, ExprNode)?
-    init(_ cond: ExprNode, message: ExprNode?, comparison: (BinaryOperator, ExprNode, ExprNode)?, span: SourceSpan) {
+    /// `tolerance:` (only with `==`).
+    let tolerance: ExprNode?
+    /// `points:` (partial credit inside a test).
+    let points: ExprNode?
+    init(_ cond: ExprNode, message: ExprNode?, comparison: (BinaryOperator, ExprNode, ExprNode)?,
+         tolerance: ExprNode? = nil, points: ExprNode? = nil, span: SourceSpan) {
         self.cond = cond
         self.message = message
         self.comparison = comparison
+        self.tolerance = tolerance
+        self.points = points
         super.init(span: span)
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
+        var weight: Double?
+        if let points {
+            let v = try points.eval(it)
+            guard let d = v.asDouble, d.isFinite, d >= 0 else {
+                throw RuntimeError("expect points must be a finite number ≥ 0, found \(it.describe(v, quoted: true))", at: points.span)
+            }
+            weight = d
+        }
+        guard let weight, let handler = it.expectHandler else { return try check(it, weight: nil) }
+        // A weighted expect whose condition raises an error is a failed check: the test
+        // goes on to its next check (when the host records it).
+        do {
+            return try check(it, weight: weight)
+        } catch {
+            if error.kind == .interrupted { throw error }
+            let outcome = ExpectOutcome(passed: false, points: weight, message: "\(cond.span.text): error: \(error.message)", span: cond.span)
+            if handler(outcome) { return .normal }
+            throw error
+        }
+    }
+
+    private func check(_ it: Interpreter, weight: Double?) throws(RuntimeError) -> Flow {
         var detail = ""
+        var passed = false
+        var what = cond.span.text
         if let (op, l, r) = comparison {
             let a = try l.eval(it), b = try r.eval(it)
-            if try it.binary(op, a, b, span: cond.span).isTruthy { return .normal }
-            detail = " (left: \(it.describe(a, quoted: true)), right: \(it.describe(b, quoted: true)))"
-        } else if try cond.eval(it).isTruthy {
+            var extra = ""
+            if let tolerance {
+                let tv = try tolerance.eval(it)
+                guard let t = tv.asDouble, !t.isNaN, t >= 0 else {
+                    throw RuntimeError("tolerance must be a number ≥ 0, found \(it.describe(tv, quoted: true))", at: tolerance.span)
+                }
+                let c = try it.compareForExpect(a, b, tolerance: t, span: cond.span) ?? ValueComparison(equal: false)
+                passed = c.equal
+                extra = c.detail
+                what += " within \(formatFloat(t))"
+            } else if op == .equal || op == .notEqual, a.isHost || b.isHost,
+                      let c = try it.compareForExpect(a, b, tolerance: nil, span: cond.span, hostOnly: true) {
+                // Tensors: `==` is element-wise, so compare whole values here.
+                passed = c.equal == (op == .equal)
+                extra = c.detail
+            } else {
+                passed = try it.binary(op, a, b, span: cond.span).isTruthy
+                if !passed, op == .equal {
+                    extra = (try? it.compareForExpect(a, b, tolerance: nil, span: cond.span))?.detail ?? ""
+                }
+            }
+            if !passed {
+                detail = " (left: \(it.brief(a)), right: \(it.brief(b))\(extra.isEmpty ? "" : ", " + extra))"
+            }
+        } else {
+            passed = try cond.eval(it).isTruthy
+        }
+        if passed && weight == nil { return .normal }
+        if let message { what = it.describe(try message.eval(it), quoted: false) }
+        let msg = "expectation failed: \(what)\(detail)"
+        if let weight, let handler = it.expectHandler,
+           handler(ExpectOutcome(passed: passed, points: weight, message: passed ? cond.span.text : msg, span: cond.span)) {
             return .normal
         }
-        var msg = "expectation failed: \(cond.span.text)\(detail)"
-        if let message { msg = "expectation failed: \(it.describe(try message.eval(it), quoted: false))\(detail)" }
+        if passed { return .normal }
         throw RuntimeError(msg, at: cond.span, kind: .expectationFailed)
     }
 }
