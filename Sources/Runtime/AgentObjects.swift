@@ -29,12 +29,18 @@ public final class AgentSpec: HostObject {
 
     override public var typeName: String { "Agent" }
     override public var description: String { "\(name) on \(network.typeName) (\(network.parameterCount) parameters)" }
-    override public var memberNames: [String] { ["network", "act", "epsilon"] }
+    override public var memberNames: [String] { ["network", "epsilon", "evaluate", "delta_q"] }
 
     override public func getMember(_ name: String, interpreter: Interpreter) throws -> Value? {
         switch name {
         case "network": return .host(ModuleObject(network))
         case "epsilon": return agent.map { .float($0.explorationRate) } ?? .nil
+        case "evaluate", "delta_q":
+            return .native(NativeFunction(name, variadic: true, doc: name == "evaluate"
+                ? "agent.evaluate(env, episodes: 100): the greedy policy's episode returns."
+                : "agent.delta_q(\"stored_burn_in\", length: 5, burn_in: 4): R2D2's ΔQ at the first and last step of replayed windows.") { [self] args, it in
+                try self.lessonMethod(name, args, interpreter: it) ?? .nil
+            })
         default: return nil
         }
     }
@@ -106,30 +112,29 @@ extension Runtime {
         func def(_ name: String, _ params: [NativeParameter], doc: String, _ body: @escaping (inout Arguments, Interpreter) throws -> Value) {
             g.define(name, .native(NativeFunction(name, parameters: params, doc: doc, body: body)))
         }
-        func network(_ v: Value, _ who: String) throws -> Module {
-            guard case .host(let m as ModuleObject) = v else { throw HostError("\(who) needs a network (a model or layer pipeline), got \(v.typeName)") }
-            return m.module
-        }
+        func network(_ v: Value, _ who: String, _ interpreter: Interpreter) throws -> Module { try modelModule(v, who, interpreter) }
         def("DQN", ["network", NativeParameter("lr", default: .float(1e-3)), NativeParameter("gamma", default: .float(0.99)),
                     NativeParameter("batch_size", default: .int(64)), NativeParameter("buffer_size", default: .int(10_000)),
                     NativeParameter("learning_starts", default: .int(500)), NativeParameter("target_update", default: .int(250)),
                     NativeParameter("exploration_steps", default: .int(5_000)), NativeParameter("epsilon_end", default: .float(0.05)),
                     NativeParameter("double_q", default: .bool(true)), NativeParameter("seed", default: .int(0))],
-            doc: "DQN(net, lr: 1e-3, …): deep Q-learning with a target network, ε-greedy and Double DQN (Mnih et al. 2015).") { a, _ in
+            doc: "DQN(net, lr: 1e-3, …): deep Q-learning with a target network, ε-greedy and Double DQN (Mnih et al. 2015).") { a, it in
             var c = DQNConfig()
             c.learningRate = try a[1].toFloat("DQN: lr"); c.gamma = try a[2].toDouble("DQN: gamma")
             c.batchSize = try a[3].toInt("DQN: batch_size"); c.bufferSize = try a[4].toInt("DQN: buffer_size")
             c.learningStarts = try a[5].toInt("DQN: learning_starts"); c.targetUpdateInterval = try a[6].toInt("DQN: target_update")
             c.explorationSteps = try a[7].toInt("DQN: exploration_steps"); c.epsilonEnd = try a[8].toDouble("DQN: epsilon_end")
             c.doubleQ = try a[9].toBool("DQN: double_q"); c.seed = UInt64(truncatingIfNeeded: try a[10].toInt("DQN: seed"))
-            return .host(AgentSpec(.dqn(c), network: try network(a[0], "DQN")))
+            return .host(AgentSpec(.dqn(c), network: try network(a[0], "DQN", it)))
         }
         def("DRQN", ["network", NativeParameter("replay", default: .string("episode")), NativeParameter("burn_in", default: .int(0)),
                      NativeParameter("sequence_length", default: .nil), NativeParameter("lr", default: .float(1e-3)),
                      NativeParameter("gamma", default: .float(0.99)), NativeParameter("batch_size", default: .int(32)),
                      NativeParameter("target_update", default: .int(100)), NativeParameter("exploration_episodes", default: .int(600)),
-                     NativeParameter("epsilon_end", default: .float(0.05)), NativeParameter("seed", default: .int(0))],
-            doc: "DRQN(net, replay: \"episode\" | \"zero\" | \"burn_in\" | \"stored\" | \"stored_burn_in\", burn_in: 0, sequence_length: nil, …): recurrent Q-learning (Hausknecht & Stone 2015) with R2D2's replay strategies.") { a, _ in
+                     NativeParameter("epsilon_end", default: .float(0.05)), NativeParameter("seed", default: .int(0)),
+                     NativeParameter("updates_per_episode", default: .int(1)), NativeParameter("learning_starts", default: .int(32)),
+                     NativeParameter("max_grad_norm", default: .nil)],
+            doc: "DRQN(net, replay: \"episode\" | \"zero\" | \"burn_in\" | \"stored\" | \"stored_burn_in\", burn_in: 0, sequence_length: nil, …): recurrent Q-learning (Hausknecht & Stone 2015) with R2D2's replay strategies.") { a, it in
             var c = DRQNConfig()
             let replay = try a[1].toStringValue("DRQN: replay")
             let burnIn = try a[2].toInt("DRQN: burn_in")
@@ -147,15 +152,18 @@ extension Runtime {
             c.batchSize = try a[6].toInt("DRQN: batch_size"); c.targetUpdateInterval = try a[7].toInt("DRQN: target_update")
             c.explorationEpisodes = try a[8].toInt("DRQN: exploration_episodes"); c.epsilonEnd = try a[9].toDouble("DRQN: epsilon_end")
             c.seed = UInt64(truncatingIfNeeded: try a[10].toInt("DRQN: seed"))
-            return .host(AgentSpec(.drqn(c), network: try network(a[0], "DRQN")))
+            c.updatesPerEpisode = try a[11].toInt("DRQN: updates_per_episode")
+            c.learningStartsEpisodes = try a[12].toInt("DRQN: learning_starts")
+            c.maxGradNorm = a[13].isNil ? nil : try a[13].toFloat("DRQN: max_grad_norm")
+            return .host(AgentSpec(.drqn(c), network: try network(a[0], "DRQN", it)))
         }
         def("train", ["agent", "on", "steps", NativeParameter("seed", default: .int(0)), NativeParameter("max_episodes", default: .nil),
-                      NativeParameter("stop_at_success", default: .nil)],
-            doc: "train(agent, on: env, steps: 20_000): trains the agent; returns a run with .returns and .history(key). Ctrl-C stops it and keeps the model.") { a, it in
+                      NativeParameter("stop_at_success", default: .nil), NativeParameter("progress", default: .bool(true))],
+            doc: "train(agent, on: env, steps: 20_000, progress: true): trains the agent; returns a run with .returns and .history(key) (plot(run) draws its returns). Shows a progress bar on stderr (a line every 5 s when stderr is not a terminal). Ctrl-C stops it and keeps the model.") { a, it in
             guard case .host(let spec as AgentSpec) = a[0] else { throw HostError("train needs an agent such as DQN(net) or DRQN(net), got \(a[0].typeName)") }
-            guard case .host(let envObject as EnvironmentObject) = a[1] else { throw HostError("train: on: needs an environment, got \(a[1].typeName)") }
+            let env = try anyEnvironment(a[1], "train: on:", it)
             let steps = try a[2].toInt("train: steps")
-            let agent = try spec.agent(for: envObject.env)
+            let agent = try spec.agent(for: env)
             var options = TrainingOptions()
             options.seed = UInt64(truncatingIfNeeded: try a[3].toInt("train: seed"))
             options.maxEpisodes = a[4].isNil ? nil : try a[4].toInt("train: max_episodes")
@@ -168,7 +176,16 @@ extension Runtime {
                     run.episodeReturns.count >= 100 && (run.successRate(last: 100) ?? 0) >= rate ? .stop : .continue
                 }
             }
-            let run = try train(agent, on: envObject.env, steps: steps, options: options)
+            let progress = try a[6].toBool("train: progress") && session.progress.enabled ? TrainingProgress(session: session, total: steps, showSuccess: !a[5].isNil) : nil
+            if let progress { options.callbacks.append(progress.callback) }
+            let run: Run
+            do {
+                run = try ScriptEnvironment.rethrowingScriptError(it) { try train(agent, on: env, steps: steps, options: options) }
+            } catch {
+                progress?.finish(nil, note: "failed")
+                throw error
+            }
+            progress?.finish(run, note: run.stopReason == .interrupted ? "interrupted" : nil)
             if run.stopReason == .interrupted {
                 throw HostError("interrupted", help: ["training stopped after \(run.steps) steps and \(run.episodeReturns.count) episodes; the network keeps the weights it had"])
             }

@@ -17,6 +17,7 @@ public enum Runtime {
         func tensor(_ t: Tensor) -> Value { .host(TensorObject(t)) }
         func module(_ m: Module) -> Value { .host(ModuleObject(m)) }
 
+        interpreter.compareHostValues = { a, b, tolerance in try TensorComparison.compare(a, b, tolerance: tolerance) }
         interpreter.loadFile = { path, _ in
             let full = try session.readablePath(path)
             guard let text = try? String(contentsOfFile: full, encoding: .utf8) else {
@@ -79,11 +80,14 @@ public enum Runtime {
         for (name, f) in [("relu", { (t: Tensor) in t.relu() }), ("tanh", { $0.tanh() }), ("sigmoid", { $0.sigmoid() }),
                           ("gelu", { $0.gelu() }), ("softplus", { $0.softplus() }), ("exp", { $0.exp() }), ("log", { $0.log() }),
                           ("sqrt", { $0.sqrt() }), ("abs", { $0.abs() })] as [(String, (Tensor) -> Tensor)] {
-            def(name, ["x"], doc: "\(name)(x): element-wise \(name).") { args, _ in
-                if case .float(let d) = args[0], ["exp", "log", "sqrt", "tanh", "abs"].contains(name) {
-                    return .float(Double(try f(Tensor(Float(d))).item()))
+            def(name, ["x"], doc: "\(name)(x): element-wise \(name) of a tensor; of a number, a number (in double precision).") { args, _ in
+                switch args[0] {
+                case .int(let i) where name == "abs": return .int(abs(i))
+                case .int, .float:
+                    let d = try args[0].toDouble(name)
+                    return .float(scalarFunction(name, d))
+                default: return tensor(f(try args[0].toTensor("\(name): x")))
                 }
-                return tensor(f(try args[0].toTensor("\(name): x")))
             }
         }
         def("softmax", ["x", NativeParameter("axis", default: .int(-1))], doc: "softmax(x, axis: -1).") { args, _ in
@@ -145,27 +149,40 @@ public enum Runtime {
         }
 
         // MARK: Optimizers
-        func optimizerTarget(_ v: Value, _ name: String) throws -> Module {
-            guard case .host(let m as ModuleObject) = v else { throw HostError("\(name) needs a model, got \(v.typeName)") }
+        /// A model, or a list of models whose parameters are optimized together
+        /// (`Adam([cell, head])`): the list becomes a container module, children "0", "1", ….
+        func optimizerTarget(_ v: Value, _ name: String, _ interpreter: Interpreter) throws -> Module {
+            if case .list(let l) = v {
+                guard !l.items.isEmpty else { throw HostError("\(name) needs at least one model, got an empty list") }
+                let group = Module()
+                for (i, item) in l.items.enumerated() {
+                    if case .instance = item { _ = group.addChild("\(i)", try ScriptModel(item, interpreter: interpreter)); continue }
+                    guard case .host(let m as ModuleObject) = item else { throw HostError("\(name): item \(i) of the list is \(item.typeName), not a model") }
+                    _ = group.addChild("\(i)", m.module)
+                }
+                return group
+            }
+            if case .instance = v { return try ScriptModel(v, interpreter: interpreter) }
+            guard case .host(let m as ModuleObject) = v else { throw HostError("\(name) needs a model or a list of models, got \(v.typeName)") }
             return m.module
         }
         def("Adam", ["model", NativeParameter("lr", default: .float(1e-3)), NativeParameter("weight_decay", default: .float(0))],
-            doc: "Adam(model, lr: 1e-3): the Adam optimizer over a model's parameters.") { a, _ in
-            .host(OptimizerObject(try Adam(optimizerTarget(a[0], "Adam"), learningRate: a[1].toFloat("Adam: lr"), weightDecay: a[2].toFloat("Adam: weight_decay"))))
+            doc: "Adam(model, lr: 1e-3): the Adam optimizer over a model's parameters.") { a, it in
+            .host(OptimizerObject(try Adam(optimizerTarget(a[0], "Adam", it), learningRate: a[1].toFloat("Adam: lr"), weightDecay: a[2].toFloat("Adam: weight_decay"))))
         }
         def("AdamW", ["model", NativeParameter("lr", default: .float(1e-3)), NativeParameter("weight_decay", default: .float(0.01))],
-            doc: "AdamW(model, lr: 1e-3, weight_decay: 0.01): Adam with decoupled weight decay.") { a, _ in
-            .host(OptimizerObject(try AdamW(optimizerTarget(a[0], "AdamW"), learningRate: a[1].toFloat("AdamW: lr"), weightDecay: a[2].toFloat("AdamW: weight_decay"))))
+            doc: "AdamW(model, lr: 1e-3, weight_decay: 0.01): Adam with decoupled weight decay.") { a, it in
+            .host(OptimizerObject(try AdamW(optimizerTarget(a[0], "AdamW", it), learningRate: a[1].toFloat("AdamW: lr"), weightDecay: a[2].toFloat("AdamW: weight_decay"))))
         }
         def("SGD", ["model", NativeParameter("lr", default: .float(1e-2)), NativeParameter("momentum", default: .float(0))],
-            doc: "SGD(model, lr: 0.01, momentum: 0): stochastic gradient descent.") { a, _ in
-            .host(OptimizerObject(try SGD(optimizerTarget(a[0], "SGD"), learningRate: a[1].toFloat("SGD: lr"), momentum: a[2].toFloat("SGD: momentum"))))
+            doc: "SGD(model, lr: 0.01, momentum: 0): stochastic gradient descent.") { a, it in
+            .host(OptimizerObject(try SGD(optimizerTarget(a[0], "SGD", it), learningRate: a[1].toFloat("SGD: lr"), momentum: a[2].toFloat("SGD: momentum"))))
         }
-        def("RMSprop", ["model", NativeParameter("lr", default: .float(1e-2))], doc: "RMSprop(model, lr: 0.01).") { a, _ in
-            .host(OptimizerObject(try RMSprop(optimizerTarget(a[0], "RMSprop"), learningRate: a[1].toFloat("RMSprop: lr"))))
+        def("RMSprop", ["model", NativeParameter("lr", default: .float(1e-2))], doc: "RMSprop(model, lr: 0.01).") { a, it in
+            .host(OptimizerObject(try RMSprop(optimizerTarget(a[0], "RMSprop", it), learningRate: a[1].toFloat("RMSprop: lr"))))
         }
-        def("clip_grad_norm", ["model", "max_norm"], doc: "clip_grad_norm(model, 1.0): scales gradients to a global norm; returns the norm before.") { a, _ in
-            .float(Double(try clipGradNorm(optimizerTarget(a[0], "clip_grad_norm"), maxNorm: a[1].toFloat("clip_grad_norm: max_norm"))))
+        def("clip_grad_norm", ["model", "max_norm"], doc: "clip_grad_norm(model, 1.0): scales gradients to a global norm; returns the norm before.") { a, it in
+            .float(Double(try clipGradNorm(optimizerTarget(a[0], "clip_grad_norm", it), maxNorm: a[1].toFloat("clip_grad_norm: max_norm"))))
         }
 
         // MARK: Losses
@@ -191,12 +208,15 @@ public enum Runtime {
             guard case .host(let m as ModuleObject) = a[0] else { throw HostError("load needs a model, got \(a[0].typeName)") }
             let p = try a[1].toStringValue("load: path")
             let outputCandidate = session.outputDirectory.appendingPathComponent(p).path
-            let path = FileManager.default.fileExists(atPath: outputCandidate) && !p.hasPrefix("/") ? outputCandidate : try session.readablePath(p)
+            let path = !session.grading && FileManager.default.fileExists(atPath: outputCandidate) && !p.hasPrefix("/") ? outputCandidate : try session.readablePath(p)
             _ = try m.module.loadCheckpoint(from: path)
             return .nil
         }
 
         installAlgorithms(in: interpreter, session: session)
+        installPlots(in: interpreter, session: session)
+        installLessonBindings(in: interpreter, session: session)
+        installDistributions(in: interpreter, session: session)
 
         // MARK: Environments
         for id in Registry.ids {
@@ -208,5 +228,22 @@ public enum Runtime {
                 return .host(EnvironmentObject(try Registry.make(id, environmentArguments(args.named))))
             }
         }
+    }
+}
+
+/// The element-wise functions on one number, in double precision (`log(2)` is a Float, not
+/// a tensor): the same definitions as the tensor kernels.
+func scalarFunction(_ name: String, _ x: Double) -> Double {
+    switch name {
+    case "relu": return max(x, 0)
+    case "tanh": return Foundation.tanh(x)
+    case "sigmoid": return 1 / (1 + Foundation.exp(-x))
+    case "gelu": return 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot()))
+    case "softplus": return x > 20 ? x : Foundation.log1p(Foundation.exp(x))
+    case "exp": return Foundation.exp(x)
+    case "log": return Foundation.log(x)
+    case "sqrt": return x.squareRoot()
+    case "abs": return Swift.abs(x)
+    default: return .nan
     }
 }

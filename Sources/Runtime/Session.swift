@@ -24,6 +24,16 @@ public final class Session {
     public var onFigure: ((any Figure) -> Void)?
     /// Columns available for text figures (the terminal's width, or 80 when not a terminal).
     public var columns: Int = 80
+    /// Whether text figures printed to the output use ANSI colours. Default: standard output
+    /// is a terminal and NO_COLOR (https://no-color.org) is unset or empty, and TERM is not
+    /// "dumb". Front ends that capture output (notebooks, tests) set it to false.
+    public var color: Bool = Session.colorByDefault()
+    /// How `train` reports progress (see `ProgressSettings`).
+    public var progress = ProgressSettings()
+    /// Grading mode (`memento grade`): every file read (including `import`) and every file
+    /// write is refused, whatever the roots, so a submission cannot read the tests or other
+    /// files, nor leave files behind. The grader's worker process adds OS limits on top.
+    public var grading = false
 
     public init(scriptDirectory: URL, outputDirectory: URL? = nil, lessonsDirectory: URL? = nil, seed: UInt64 = 0) {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
@@ -60,6 +70,10 @@ public final class Session {
 
     /// `path` (relative to the script's folder) if reading it is allowed.
     public func readablePath(_ path: String) throws -> String {
+        if grading {
+            throw HostError("reading \(path) was refused: files cannot be read while grading",
+                            help: ["a graded submission gets everything it needs from the grader"])
+        }
         let base = readableRoots.first!
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
         let full = Session.resolved(url)
@@ -71,6 +85,9 @@ public final class Session {
 
     /// `path` (relative to the output folder) if writing it is allowed; creates folders.
     public func writablePath(_ path: String) throws -> String {
+        if grading {
+            throw HostError("writing \(path) was refused: files cannot be written while grading")
+        }
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : outputDirectory.appendingPathComponent(path)
         let target = url.standardizedFileURL
         // Compare the fully resolved path (symbolic links followed), so that a link inside

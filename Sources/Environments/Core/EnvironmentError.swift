@@ -14,6 +14,9 @@ public enum EnvironmentError: Error, Equatable, Sendable, CustomStringConvertibl
     case invalidArgument(environment: String, argument: String, value: String, allowed: String)
     /// A vector environment's `step` was given the wrong number of actions.
     case actionCount(environment: String, count: Int, expected: Int)
+    /// An environment written in a script failed in its own code (the language runtime
+    /// reports the script's error itself, with its traceback).
+    case script(environment: String, message: String)
 
     public var description: String {
         switch self {
@@ -28,6 +31,8 @@ public enum EnvironmentError: Error, Equatable, Sendable, CustomStringConvertibl
             return "\(env): invalid argument \(argument) = \(value) (allowed: \(allowed))"
         case let .actionCount(env, count, expected):
             return "\(env): got \(count) actions for \(expected) environments (allowed: exactly \(expected))"
+        case let .script(env, message):
+            return "\(env): \(message)"
         }
     }
 }

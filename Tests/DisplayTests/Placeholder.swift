@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderDisplay() { #expect(Bool(true)) }
