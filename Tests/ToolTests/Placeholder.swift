@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderTool() { #expect(Bool(true)) }
