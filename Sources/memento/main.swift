@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import Language
+import Notebook
+import Runtime
 
 /// `memento`: the REPL (no argument), and the subcommands. Each subcommand lives in its own
 /// file: RunCheck.swift, NotebookCommands/ (step, export, lessons), GradingCommands/
@@ -28,6 +31,12 @@ struct Memento: ParsableCommand {
     func run() throws {
         try startREPL()
     }
+}
+
+// `:step FILE` in the REPL steps the lesson in the REPL's own session.
+stepHook = { path, interpreter, session in
+    let summary = try Stepper.stepFile(path, interpreter: interpreter, session: session)
+    _ = summary
 }
 
 Memento.main()
