@@ -44,10 +44,57 @@ public final class GlobalEnvironment {
     }
 
     deinit {
+        Self.breakCycles(from: UnsafeBufferPointer(start: values, count: capacity))
         values.deinitialize(count: capacity)
         values.deallocate()
         defined.deallocate()
         storage.deallocate()
+    }
+
+    /// Reference counting cannot free a structure that refers to itself (`l.append(l)`,
+    /// `d["get"] = d.get`, an instance holding a closure over itself), so when a session
+    /// ends, every list, dictionary, record, instance, closure cell and class reachable from
+    /// its globals is emptied first. The walk is iterative (no recursion on deep nesting)
+    /// and keeps every object alive until all are emptied, so their release cascades no
+    /// deeper than one level. Cycles that became unreachable while the session ran are not
+    /// found this way; they stay allocated until the process ends.
+    static func breakCycles(from roots: UnsafeBufferPointer<Value>) {
+        var seen = Set<ObjectIdentifier>()
+        var work: [Value] = Array(roots)
+        var lists: [ListObject] = [], dicts: [DictObject] = [], records: [RecordObject] = []
+        var instances: [Instance] = [], cells: [Cell] = [], classes: [ClassObject] = []
+        func visit(_ object: AnyObject) -> Bool { seen.insert(ObjectIdentifier(object)).inserted }
+        func closure(_ c: Closure) {
+            guard visit(c) else { return }
+            for cell in c.upvalues where visit(cell) {
+                cells.append(cell)
+                work.append(cell.value)
+            }
+        }
+        while let v = work.popLast() {
+            switch v {
+            case .list(let l): if visit(l) { lists.append(l); work.append(contentsOf: l.items) }
+            case .dict(let d): if visit(d) { dicts.append(d); work.append(contentsOf: d.keys); work.append(contentsOf: d.values) }
+            case .record(let r): if visit(r) { records.append(r); work.append(contentsOf: r.values) }
+            case .instance(let o):
+                if visit(o) { instances.append(o); work.append(contentsOf: o.fields); work.append(.classType(o.cls)) }
+            case .function(let c): closure(c)
+            case .boundMethod(let b): if visit(b) { work.append(b.receiver); closure(b.method) }
+            case .classType(let k):
+                if visit(k) {
+                    classes.append(k)
+                    for m in k.methods.values { closure(m) }
+                    if let f = k.fieldInitializer { closure(f) }
+                }
+            default: break
+            }
+        }
+        for l in lists { l.items = [] }
+        for d in dicts { d.removeAll() }
+        for r in records { r.values = r.values.map { _ in .nil } }
+        for o in instances { o.fields = o.fields.map { _ in .nil } }
+        for c in cells { c.value = .nil }
+        for k in classes { k.methods = [:]; k.fieldInitializer = nil }
     }
 
     /// All global names (for completion and suggestions).

@@ -204,6 +204,13 @@ public final class DictObject {
 
     public var count: Int { keys.count }
 
+    /// Empties the dictionary.
+    func removeAll() {
+        keys = []
+        values = []
+        index = [:]
+    }
+
     public subscript(key: Value) -> Value? {
         get { index[HashKey(value: key)].map { values[$0] } }
         set {
