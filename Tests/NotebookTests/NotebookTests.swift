@@ -596,9 +596,9 @@ let figureScript = """
         let catalog = try LessonCatalog(folder: Repo.lessons)
         let tour = try #require(catalog.entries.first { $0.file == "00-tour.mem" })
         #expect(tour.title == "A tour of Memento")
-        #expect(tour.summary?.hasPrefix("A lesson is a script in cells:") == true)
+        #expect(tour.summary?.hasPrefix("Tensors and gradients, a network that learns") == true)
         let text = catalog.render(width: 60, color: false)
-        #expect(text.split(separator: "\n").contains { $0.hasPrefix("00-tour.mem ") && $0.contains("  A tour of Memento — A lesson") })
+        #expect(text.split(separator: "\n").contains { $0.hasPrefix("00-tour.mem ") && $0.contains("  A tour of Memento — Tensors") })
         for line in text.split(separator: "\n") { #expect(line.count <= 60) }
         // Found from the repository as the current folder, and not from an empty one.
         #expect(LessonCatalog.locate(currentDirectory: Repo.root.path, executable: nil)?.path == Repo.lessons.standardizedFileURL.path)
