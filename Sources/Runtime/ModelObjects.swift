@@ -148,6 +148,13 @@ public final class ParameterObject: HostObject {
         default: return nil
         }
     }
+    /// `p.value = t` copies `t` into the parameter (same shape, no gradient recorded), e.g.
+    /// to set an LSTM's forget-gate bias.
+    override public func setMember(_ name: String, _ value: Value, interpreter: Interpreter) throws -> Bool {
+        guard name == "value" else { return false }
+        try parameter.assign(value.toTensor("the new value of a parameter"))
+        return true
+    }
     override public func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool, interpreter: Interpreter) throws -> Value? {
         try TensorObject(parameter.value).binary(op, other, reversed: reversed, interpreter: interpreter)
     }

@@ -27,3 +27,19 @@ struct DistributionBindingTests {
         #expect(!bad.errors.isEmpty)
     }
 }
+
+@Suite("Parameters from scripts")
+struct ParameterAssignmentTests {
+    @Test("p.value = t sets a parameter (an LSTM's forget-gate bias); a wrong shape is refused")
+    func assignParameter() {
+        let r = runScript("""
+        let cell = LSTM(2, 3)
+        cell.parameters[2].value = concat([zeros([3]), ones([3]), zeros([6])])
+        print(cell.parameters[2].value.tolist())
+        """)
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(r.output == "[0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]\n", "\(r.output)")
+        let bad = runScript("let cell = LSTM(2, 3)\ncell.parameters[2].value = zeros([4])")
+        #expect(bad.errors.first?.contains("does not match the parameter's [12]") == true, "\(bad.errors)")
+    }
+}
