@@ -390,21 +390,10 @@ public enum NotebookExport {
 
 /// HTML escaping.
 enum HTML {
-    /// `&`, `<`, `>`, `"` and `'` escaped.
+    /// `&`, `<`, `>`, `"` and `'` escaped; control characters XML forbids become spaces.
     static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
+        // The SVG writer's escaping (Display) is also right for HTML text and attributes.
+        xmlEscaped(s)
     }
 }
 
