@@ -118,8 +118,8 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Quotes a string for JSON.
-func jsonString(_ s: String) -> String {
+/// Quotes a string for JSON (also used by the notebook exporter).
+public func jsonString(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
         switch scalar {

@@ -169,27 +169,10 @@ public final class NotebookRunner {
         return CellRun(cellIndex: index, executionCount: count, outputs: outputs, error: failure, seconds: seconds)
     }
 
-    /// How a cell's final value is shown: nil shows nothing; strings are quoted.
+    /// How a cell's final value is shown: nil shows nothing; otherwise as the REPL echoes it
+    /// (strings quoted, a script object by its description()).
     static func display(_ value: Value, _ interpreter: Interpreter) -> String? {
-        switch value {
-        case .nil: return nil
-        case .string(let s): return quoted(s.value)
-        default: return interpreter.stringify(value)
-        }
-    }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out + "\""
+        if case .nil = value { return nil }
+        return (try? interpreter.echo(value)) ?? interpreter.stringify(value)
     }
 }
