@@ -56,6 +56,27 @@ struct RecurrentTests {
         }
     }
 
+    /// Large unrolls split the batch across threads (RecurrentKernel.parallelWork); the
+    /// split kernel agrees with the reference too, with resets in both halves.
+    @Test(arguments: [Kind.lstm, Kind.gru])
+    func splitUnrollMatchesReference(kind: Kind) throws {
+        let (b, t, h) = (8, 64, 128)
+        let gates = kind == .lstm ? 4 : 3
+        #expect(b * t * h * gates * h >= RecurrentKernel.parallelWork || kind == .gru)
+        let layer = try RecurrentTests.make(kind, 4, h, seed: 5)
+        let x = randn([b, t, 4], seed: 6), h0 = randn([b, h], seed: 7, scale: 0.5)
+        let c0 = kind == .lstm ? randn([b, h], seed: 8, scale: 0.5) : nil
+        var resetValues = [Float](repeating: 0, count: b * t)
+        resetValues[1 * t + 20] = 1
+        resetValues[6 * t + 40] = 1
+        let resets = try Tensor(resetValues, shape: [b, t])
+        let fused = try RecurrentTests.run(layer, x: x, h0: h0, c0: c0, resets: resets, fused: true)
+        let ref = try RecurrentTests.run(layer, x: x, h0: h0, c0: c0, resets: resets, fused: false)
+        for (i, (a, e)) in zip(fused, ref).enumerated() {
+            #expect(maxDiff(a, e) < 1e-3, "\(kind) item \(i): max diff \(maxDiff(a, e))")
+        }
+    }
+
     /// A reset in the middle of a sequence makes it two independent sequences.
     @Test(arguments: Kind.allCases)
     func resetSplitsTheSequence(kind: Kind) throws {
