@@ -30,7 +30,7 @@ let package = Package(
         // Cells, the stepper, Markdown for the terminal, .ipynb and HTML export.
         .target(name: "Notebook", dependencies: ["Runtime", "Language", "Display", .product(name: "Ink", package: "Ink")]),
         // Solution stripping, the sandboxed grading run, report formats.
-        .target(name: "Grading", dependencies: ["Runtime", "Language", "TensorCore", "CBLAS"]),
+        .target(name: "Grading", dependencies: ["Runtime", "Language", "TensorCore", "CBLAS", "Display"]),
         // GNU readline (libreadline-dev), through a shim header; see Sources/CReadline.
         .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
         .executableTarget(

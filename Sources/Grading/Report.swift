@@ -1,3 +1,4 @@
+import Display
 import Foundation
 
 /// The report formats of `memento grade`.
@@ -166,27 +167,9 @@ public enum Report {
         return x
     }
 
-    /// Escapes text for XML, dropping characters XML 1.0 cannot hold.
-    static func xml(_ s: String) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
-            switch u {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default:
-                let v = u.value
-                if v == 0x9 || v == 0xA || v == 0xD || (0x20...0xD7FF).contains(v) || (0xE000...0xFFFD).contains(v) || v >= 0x10000 {
-                    out.unicodeScalars.append(u)
-                } else {
-                    out += "\u{FFFD}"
-                }
-            }
-        }
-        return out
-    }
+    /// Escapes text for XML (Display's escaping, shared with the SVG plots): characters
+    /// XML 1.0 cannot hold become spaces.
+    static func xml(_ s: String) -> String { xmlEscaped(s) }
 
     private static func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
 

@@ -138,14 +138,10 @@ extension Runtime {
             var c = DRQNConfig()
             let replay = try a[1].toStringValue("DRQN: replay")
             let burnIn = try a[2].toInt("DRQN: burn_in")
-            switch replay {
-            case "episode": c.sequenceLength = nil
-            case "zero": c.strategy = .zeroStart
-            case "burn_in": c.strategy = .burnIn(burnIn)
-            case "stored": c.strategy = .storedState
-            case "stored_burn_in": c.strategy = .storedStateWithBurnIn(burnIn)
-            default:
-                throw HostError("DRQN: replay must be \"episode\", \"zero\", \"burn_in\", \"stored\" or \"stored_burn_in\", got \"\(replay)\"")
+            if replay == "episode" {
+                c.sequenceLength = nil
+            } else {
+                c.strategy = try replayStrategy(replay, burnIn: burnIn, who: "DRQN", episode: true)
             }
             if replay != "episode" { c.sequenceLength = a[3].isNil ? 8 : try a[3].toInt("DRQN: sequence_length") }
             c.learningRate = try a[4].toFloat("DRQN: lr"); c.gamma = try a[5].toDouble("DRQN: gamma")
@@ -193,3 +189,18 @@ extension Runtime {
         }
     }
 }
+
+/// R2D2's replay strategies by their script names. `episode` (whole episodes from their
+/// start, no window) is a choice of DRQN's constructor only, so it is named in the message
+/// when `episode` is true.
+func replayStrategy(_ name: String, burnIn: Int, who: String, episode: Bool = false) throws -> ReplayStrategy {
+    switch name {
+    case "zero": return .zeroStart
+    case "burn_in": return .burnIn(burnIn)
+    case "stored": return .storedState
+    case "stored_burn_in": return .storedStateWithBurnIn(burnIn)
+    default:
+        throw HostError("\(who): replay must be \(episode ? "\"episode\", " : "")\"zero\", \"burn_in\", \"stored\" or \"stored_burn_in\", got \"\(name)\"")
+    }
+}
+

@@ -141,14 +141,7 @@ extension AgentSpec {
             let replay = try r.toStringValue("delta_q: replay")
             let length = try arg(1, "length")?.toInt("delta_q: length") ?? 5
             let burnIn = try arg(2, "burn_in")?.toInt("delta_q: burn_in") ?? 4
-            let strategy: ReplayStrategy
-            switch replay {
-            case "zero": strategy = .zeroStart
-            case "burn_in": strategy = .burnIn(burnIn)
-            case "stored": strategy = .storedState
-            case "stored_burn_in": strategy = .storedStateWithBurnIn(burnIn)
-            default: throw HostError("delta_q: replay must be \"zero\", \"burn_in\", \"stored\" or \"stored_burn_in\", got \"\(replay)\"")
-            }
+            let strategy = try replayStrategy(replay, burnIn: burnIn, who: "delta_q")
             let (first, last) = try drqn.measureDeltaQ(strategy, length: length)
             return .makeRecord([("first", .float(first)), ("last", .float(last))])
         default: return nil

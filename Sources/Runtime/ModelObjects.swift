@@ -76,14 +76,9 @@ public final class ModuleObject: HostObject {
     private func recurrentMethod(_ rnn: RecurrentLayer, _ name: String, _ arg: (Int, String) -> Value?) throws -> Value? {
         func state(_ v: Value?) throws -> RecurrentState? {
             guard let v, !v.isNil else { return nil }
-            guard case .record(let r) = v, let h = r["h"] else { throw HostError("a recurrent state is a record (h: …, c: …) as returned by forward or initial_state") }
-            return RecurrentState(h: try h.toTensor("state.h"), c: try r["c"].flatMap { $0.isNil ? nil : try $0.toTensor("state.c") })
+            return try recurrentState(v, module.typeName)
         }
-        func stateValue(_ s: RecurrentState) -> Value {
-            var fields: [(String, Value)] = [("h", .host(TensorObject(s.h)))]
-            if let c = s.c { fields.append(("c", .host(TensorObject(c)))) }
-            return .makeRecord(fields)
-        }
+        let stateValue = recurrentStateValue
         switch name {
         case "initial_state":
             return stateValue(try rnn.initialState(batch: try arg(0, "batch")?.toInt("initial_state: batch") ?? 1))

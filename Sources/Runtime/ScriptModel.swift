@@ -72,11 +72,11 @@ final class ScriptModel: Module, Layer, RecurrentQFunction {
             throw HostError("\(name) has no initial_state(batch) method, which a recurrent model needs",
                             help: ["e.g. fn initial_state(batch) { return self.lstm.initial_state(batch) }"])
         }
-        return try ScriptModel.state(try interpreter.callMethod(object, "initial_state", [.int(batch)]), name)
+        return try recurrentState(try interpreter.callMethod(object, "initial_state", [.int(batch)]), name)
     }
 
     func forward(_ x: Tensor, state: RecurrentState?, resets: Tensor?) throws -> (q: Tensor, state: RecurrentState) {
-        var args: [Value] = [.host(TensorObject(x)), state.map(ScriptModel.stateValue) ?? .nil]
+        var args: [Value] = [.host(TensorObject(x)), state.map(recurrentStateValue) ?? .nil]
         if let resets { args.append(.host(TensorObject(resets))) }
         let out = try interpreter.callMethod(object, "forward", args)
         let (q, s): (Value, Value)
@@ -86,20 +86,7 @@ final class ScriptModel: Module, Layer, RecurrentQFunction {
         default:
             throw HostError("\(name).forward(x, state, resets) must return (outputs, state) for a recurrent model, got \(out.typeName)")
         }
-        return (try q.toTensor("the outputs of \(name).forward"), try ScriptModel.state(s, name))
-    }
-
-    static func state(_ v: Value, _ name: String) throws -> RecurrentState {
-        guard case .record(let r) = v, let h = r["h"] else {
-            throw HostError("\(name): a recurrent state is a record (h: …, c: …) as an LSTM's initial_state and forward return, got \(v.typeName)")
-        }
-        return RecurrentState(h: try h.toTensor("state.h"), c: try r["c"].flatMap { $0.isNil ? nil : try $0.toTensor("state.c") })
-    }
-
-    static func stateValue(_ s: RecurrentState) -> Value {
-        var fields: [(String, Value)] = [("h", .host(TensorObject(s.h)))]
-        if let c = s.c { fields.append(("c", .host(TensorObject(c)))) }
-        return .makeRecord(fields)
+        return (try q.toTensor("the outputs of \(name).forward"), try recurrentState(s, name))
     }
 }
 
@@ -109,3 +96,20 @@ func modelModule(_ v: Value, _ who: String, _ interpreter: Interpreter) throws -
     if case .instance = v { return try ScriptModel(v, interpreter: interpreter) }
     throw HostError("\(who) needs a model (a layer, a pipeline, or an object with forward and layers in its fields), got \(v.typeName)")
 }
+
+/// A recurrent state from a script: a record (h: …, c: …) as a recurrent layer's
+/// `initial_state` and `forward` return it.
+func recurrentState(_ v: Value, _ who: String) throws -> RecurrentState {
+    guard case .record(let r) = v, let h = r["h"] else {
+        throw HostError("\(who): a recurrent state is a record (h: …, c: …) as an LSTM's initial_state and forward return, got \(v.typeName)")
+    }
+    return RecurrentState(h: try h.toTensor("state.h"), c: try r["c"].flatMap { $0.isNil ? nil : try $0.toTensor("state.c") })
+}
+
+/// A recurrent state as scripts see it: the record (h: …, c: …).
+func recurrentStateValue(_ s: RecurrentState) -> Value {
+    var fields: [(String, Value)] = [("h", .host(TensorObject(s.h)))]
+    if let c = s.c { fields.append(("c", .host(TensorObject(c)))) }
+    return .makeRecord(fields)
+}
+
