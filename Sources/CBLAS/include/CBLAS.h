@@ -72,6 +72,13 @@ int memento_gemm_nn_small(long m, long n, long k, const float *a, long lda, cons
                           float beta, float *c, long ldc);
 /// dx[i] = dy[i] · GELU'(x[i]).
 void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n);
+/// One LSTM step's gate math for one sequence, in place on its pre-activations a = [i f g o]
+/// (4H): activates the gates, writes c' = f⊙c + i⊙g, tanh(c') and h' = o⊙tanh(c').
+void memento_lstm_forward_step(float *a, const float *cPrev, float *c, float *tc, float *h, long H);
+/// Its backward for one sequence: the gate gradients da (4H) from dL/dh' (dh, plus gOut if
+/// not NULL) and dL/dc' (dc, replaced by dL/dc). `a` holds the activated gates.
+void memento_lstm_backward_step(const float *a, const float *tc, const float *cPrev, const float *gOut,
+                                const float *dh, float *dc, float *da, long H);
 
 #ifdef __cplusplus
 }

@@ -123,13 +123,9 @@ enum RecurrentKernel {
                     case .lstm:
                         let c = cells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
                         let tc = tanhCells!.elements + (b * T + t) * H
-                        let (inputGate, forgetGate, candidate, outputGate) = (a, a + H, a + 2 * H, a + 3 * H)
-                        memento_vsigmoid(a, a, 2 * H)                             // i, f = σ(·)
-                        memento_vtanh(candidate, candidate, H)                    // g = tanh(·)
-                        memento_vsigmoid(outputGate, outputGate, H)               // o = σ(·)
-                        for j in 0..<H { c[j] = forgetGate[j] * cPrev[j] + inputGate[j] * candidate[j] }  // c' = f⊙c + i⊙g
-                        memento_vtanh(c, tc, H)
-                        for j in 0..<H { h[j] = outputGate[j] * tc[j] }           // h' = o⊙tanh(c')
+                        // i, f, o = σ(·); g = tanh(·); c' = f⊙c + i⊙g; h' = o⊙tanh(c'), in one
+                        // pass over a = [i f g o] (CBLAS/vmath.c).
+                        memento_lstm_forward_step(a, cPrev, c, tc, h, H)
                     case .gru:
                         let q = hproj!.elements + b * GH, hn = hnAll!.elements + (b * T + t) * H
                         let (resetGate, updateGate, candidate) = (a, a + H, a + 2 * H)
@@ -206,7 +202,7 @@ enum RecurrentKernel {
                 for b in batch {
                     let a = pa + (b * T + t) * GH, da = pdA + (b * T + t) * GH, dq = pdQ + (b * T + t) * GH
                     let h = po + (b * T + t) * H, hPrev = php + (b * T + t) * H
-                    if let gOut {
+                    if kind != .lstm, let gOut {  // the LSTM's kernel adds it itself
                         let go = gOut + (b * T + t) * H, d = dh + b * H
                         for j in 0..<H { d[j] += go[j] }
                     }
@@ -216,18 +212,11 @@ enum RecurrentKernel {
                     case .rnnRelu:
                         for j in 0..<H { da[j] = h[j] > 0 ? dh[b * H + j] : 0 }
                     case .lstm:
-                        let tanhC = tanhCells!.elements + (b * T + t) * H, cPrev = cprev!.elements + (b * T + t) * H
-                        for j in 0..<H {
-                            let i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j]
-                            let tc = tanhC[j]
-                            let dH = dh[b * H + j]
-                            let dC = dc[b * H + j] + dH * o * (1 - tc * tc)
-                            da[j] = dC * g * i * (1 - i)                 // d input gate
-                            da[H + j] = dC * cPrev[j] * f * (1 - f)      // d forget gate
-                            da[2 * H + j] = dC * i * (1 - g * g)          // d candidate
-                            da[3 * H + j] = dH * tc * o * (1 - o)         // d output gate
-                            dc[b * H + j] = dC * f                        // to c_{t−1}
-                        }
+                        // dC = dc + dh·o·(1 − tanh²c'); di = dC·g·i(1 − i); df = dC·c·f(1 − f);
+                        // dg = dC·i(1 − g²); do = dh·tanh c'·o(1 − o); dc ← dC·f — one pass
+                        // (CBLAS/vmath.c), with the step's output gradient added to dh.
+                        memento_lstm_backward_step(a, tanhCells!.elements + (b * T + t) * H, cprev!.elements + (b * T + t) * H,
+                                                   gOut.map { $0 + (b * T + t) * H }, dh + b * H, dc + b * H, da, H)
                     case .gru:
                         let hn = hnAll!.elements + (b * T + t) * H
                         for j in 0..<H {
@@ -244,8 +233,9 @@ enum RecurrentKernel {
                 }
                 // dh_{t−1} = dQ_t · W_hh (+ the GRU's direct path), zero across an episode start.
                 let b0 = batch.lowerBound
-                BLAS.sgemm(transA: false, transB: false, m: batch.count, n: H, k: GH, a: pdQ + b0 * T * GH + t * GH, lda: T * GH,
-                           b: w.whh.unsafePointer, ldb: H, beta: kind == .gru ? 1 : 0, c: dhPrev + b0 * H, ldc: H, singleThreaded: true)
+                // W_hh [GH, H] is read in place at every step, as the forward reads W_hhᵀ.
+                BLAS.smallProduct(m: batch.count, n: H, k: GH, a: pdQ + b0 * T * GH + t * GH, lda: T * GH,
+                                  b: w.whh.unsafePointer, ldb: H, beta: kind == .gru ? 1 : 0, c: dhPrev + b0 * H, ldc: H)
                 (dh + b0 * H).update(from: dhPrev + b0 * H, count: batch.count * H)
                 for b in batch where isReset(b, t) {
                     (dh + b * H).update(repeating: 0, count: H)
