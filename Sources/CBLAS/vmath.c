@@ -475,3 +475,31 @@ void memento_lstm_backward_step(const float *a, const float *tc, const float *cP
         dc[j] = dC * f;
     }
 }
+
+// dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols: an out-of-place transpose. The
+// AVX-512 version gathers 16 rows of one source column and stores them as one contiguous
+// run of the destination row, instead of 16 scattered scalar stores.
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static void transpose512(const float *src, long rows, long cols, long lds, float *dst, long ldd) {
+    const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32((int)lds));
+    for (long r = 0; r < rows; r += 16) {
+        __mmask16 k = rows - r >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (rows - r)) - 1);
+        const float *block = src + r * lds;
+        for (long c = 0; c < cols; c++) {
+            __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, offsets, block + c, 4);
+            _mm512_mask_storeu_ps(dst + c * ldd + r, k, v);
+        }
+    }
+}
+#endif
+
+void memento_transpose(const float *src, long rows, long cols, long lds, float *dst, long ldd) {
+#if defined(__x86_64__)
+    // 15·lds must fit the gather's 32-bit offsets.
+    if (use_avx512() && lds < (1L << 27)) { transpose512(src, rows, cols, lds, dst, ldd); return; }
+#endif
+    for (long r = 0; r < rows; r++)
+        for (long c = 0; c < cols; c++) dst[c * ldd + r] = src[r * lds + c];
+}

@@ -72,6 +72,8 @@ int memento_gemm_nn_small(long m, long n, long k, const float *a, long lda, cons
                           float beta, float *c, long ldc);
 /// dx[i] = dy[i] · GELU'(x[i]).
 void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n);
+/// dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols (an out-of-place transpose).
+void memento_transpose(const float *src, long rows, long cols, long lds, float *dst, long ldd);
 /// One LSTM step's gate math for one sequence, in place on its pre-activations a = [i f g o]
 /// (4H): activates the gates, writes c' = f⊙c + i⊙g, tanh(c') and h' = o⊙tanh(c').
 void memento_lstm_forward_step(float *a, const float *cPrev, float *c, float *tc, float *h, long H);

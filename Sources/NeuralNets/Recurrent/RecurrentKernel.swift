@@ -81,12 +81,7 @@ enum RecurrentKernel {
         let transposeOnce = B * T > 4
         let whhT = Tensor.makeStorage(count: transposeOnce ? H * GH : 0)
         let pwt = whhT.elements
-        if transposeOnce {
-            for j in 0..<GH {
-                let row = pwhh + j * H
-                for p in 0..<H { pwt[p &* GH &+ j] = row[p] }
-            }
-        }
+        if transposeOnce { memento_transpose(pwhh, GH, H, H, pwt, GH) }
         /// c[rows, GH] += h[rows, H] · W_hhᵀ, with h rows `lda` apart and c rows `ldc` apart.
         func recurrentProduct(rows: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
             if transposeOnce {
