@@ -1,4 +1,5 @@
 import Testing
+import CBLAS
 @testable import TensorCore
 
 @Suite("OpenBLAS")
@@ -41,7 +42,7 @@ struct BLASTests {
     /// The unpacked small-product kernel of recurrent steps agrees with the reference,
     /// including partial row blocks (m mod 4) and column blocks (n mod 64), with strides.
     @Test func smallProductMatchesReference() {
-        for (m, n, k) in [(1, 1, 1), (3, 17, 5), (4, 64, 8), (7, 130, 33), (32, 512, 128), (16, 128, 512)] {
+        for (m, n, k) in [(1, 1, 1), (2, 40, 9), (3, 17, 5), (4, 64, 8), (6, 70, 12), (7, 130, 33), (32, 512, 128), (16, 128, 512)] {
             for beta: Float in [0, 1] {
                 let lda = k + 3, ldb = n + 5, ldc = n + 2
                 let a = rand([m * lda], seed: 11), b = rand([k * ldb], seed: 12), c0 = rand([m * ldc], seed: 13)
@@ -63,6 +64,22 @@ struct BLASTests {
                 #expect(worst < 1e-4 * Float(k), "m=\(m) n=\(n) k=\(k) beta=\(beta): \(worst)")
                 // Padding columns of C (beyond n) are untouched.
                 for i in 0..<(m * ldc) where i % ldc >= n { #expect(fast[i] == c0.scalars[i]) }
+            }
+        }
+    }
+
+    /// The transpose kernel (used for W_hhᵀ in recurrent unrolls), with row blocks that do not
+    /// fill the 16 lanes and strided source and destination.
+    @Test func transposeMatchesLoops() {
+        for (rows, cols) in [(1, 1), (5, 3), (16, 16), (37, 20), (256, 64)] {
+            let lds = cols + 2, ldd = rows + 3
+            let src = rand([rows * lds], seed: 21).scalars
+            var dst = [Float](repeating: -7, count: cols * ldd)
+            memento_transpose(src, rows, cols, lds, &dst, ldd)
+            for c in 0..<cols {
+                for r in 0..<ldd {
+                    #expect(dst[c * ldd + r] == (r < rows ? src[r * lds + c] : -7), "rows=\(rows) cols=\(cols) at (\(c), \(r))")
+                }
             }
         }
     }
