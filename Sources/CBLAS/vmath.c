@@ -501,3 +501,33 @@ void memento_transpose(const float *src, long rows, long cols, long lds, float *
     for (long r = 0; r < rows; r++)
         for (long c = 0; c < cols; c++) dst[c * ldd + r] = src[r * lds + c];
 }
+
+// out[j] = Σ_r p[r·ld + j] for j < cols, summing the rows in order (so the result is the
+// same as the plain loop's): a bias gradient over all the rows of a batch.
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static void column_sums512(const float *p, long rows, long cols, long ld, float *out) {
+    for (long j = 0; j < cols; j += 64) {
+        __mmask16 mk[4];
+        for (int q = 0; q < 4; q++) {
+            long left = cols - j - 16 * q;
+            mk[q] = left >= 16 ? (__mmask16)0xFFFF : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1));
+        }
+        __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (long r = 0; r < rows; r++) {
+            const float *row = p + r * ld + j;
+            for (int q = 0; q < 4; q++) acc[q] = _mm512_add_ps(acc[q], _mm512_maskz_loadu_ps(mk[q], row + 16 * q));
+        }
+        for (int q = 0; q < 4; q++) _mm512_mask_storeu_ps(out + j + 16 * q, mk[q], acc[q]);
+    }
+}
+#endif
+
+void memento_column_sums(const float *p, long rows, long cols, long ld, float *out) {
+#if defined(__x86_64__)
+    if (use_avx512()) { column_sums512(p, rows, cols, ld, out); return; }
+#endif
+    for (long j = 0; j < cols; j++) out[j] = 0;
+    for (long r = 0; r < rows; r++)
+        for (long j = 0; j < cols; j++) out[j] += p[r * ld + j];
+}

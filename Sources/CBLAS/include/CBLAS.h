@@ -74,6 +74,8 @@ int memento_gemm_nn_small(long m, long n, long k, const float *a, long lda, cons
 void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n);
 /// dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols (an out-of-place transpose).
 void memento_transpose(const float *src, long rows, long cols, long lds, float *dst, long ldd);
+/// out[j] = Σ_r p[r·ld + j] for j < cols, the rows summed in order (a bias gradient).
+void memento_column_sums(const float *p, long rows, long cols, long ld, float *out);
 /// One LSTM step's gate math for one sequence, in place on its pre-activations a = [i f g o]
 /// (4H): activates the gates, writes c' = f⊙c + i⊙g, tanh(c') and h' = o⊙tanh(c').
 void memento_lstm_forward_step(float *a, const float *cPrev, float *c, float *tc, float *h, long H);

@@ -53,7 +53,10 @@ enum RecurrentKernel {
         if B * T > 0 {
             pa.update(from: pbih, count: GH)
             if kind != .gru { for j in 0..<GH { pa[j] += pbhh[j] } }
-            for r in stride(from: 1, to: B * T, by: 1) { (pa + r * GH).update(from: pa, count: GH) }
+            // Row 0 copied to the others (4 MB for lstm_train_step: split across threads).
+            Parallel.forChunks(B * T - 1, grain: Swift.max(1, (1 << 19) / GH)) { rows in
+                for r in rows { (pa + (r + 1) * GH).update(from: pa, count: GH) }
+            }
         }
         BLAS.sgemm(transA: false, transB: true, m: B * T, n: GH, k: I, a: px, lda: I, b: pwih, ldb: I, beta: 1, c: pa, ldc: GH)
 
@@ -254,10 +257,11 @@ enum RecurrentKernel {
         func columnSums(_ p: UnsafeMutablePointer<Float>) -> Tensor {
             let s = Tensor.makeStorage(count: GH)
             let ps = s.elements
-            ps.initialize(repeating: 0, count: GH)
-            for r in 0..<BT {
-                let row = p + r * GH
-                for j in 0..<GH { ps[j] += row[j] }
+            // Column blocks of 64 on separate threads for large batches; each column sums its
+            // rows in order either way.
+            Parallel.forChunks((GH + 63) / 64, grain: BT * GH >= 1 << 19 ? 1 : Int.max) { blocks in
+                let j0 = blocks.lowerBound * 64, j1 = Swift.min(blocks.upperBound * 64, GH)
+                memento_column_sums(p + j0, BT, j1 - j0, GH, ps + j0)
             }
             return Tensor(filledStorage: s, shape: [GH])
         }

@@ -56,11 +56,12 @@ struct RecurrentTests {
         }
     }
 
-    /// Large unrolls split the batch across threads (RecurrentKernel.parallelWork); the
-    /// split kernel agrees with the reference too, with resets in both halves.
+    /// Large unrolls split the batch across threads (RecurrentKernel.parallelWork), and with
+    /// B·T·G·H ≥ 2¹⁹ also the bias broadcast and the bias gradients' column sums; the split
+    /// kernel agrees with the reference too, with resets in both halves.
     @Test(arguments: [Kind.lstm, Kind.gru])
     func splitUnrollMatchesReference(kind: Kind) throws {
-        let (b, t, h) = (8, 64, 128)
+        let (b, t, h) = (17, 64, 128)
         let gates = kind == .lstm ? 4 : 3
         #expect(b * t * h * gates * h >= RecurrentKernel.parallelWork || kind == .gru)
         let layer = try RecurrentTests.make(kind, 4, h, seed: 5)
@@ -69,6 +70,7 @@ struct RecurrentTests {
         var resetValues = [Float](repeating: 0, count: b * t)
         resetValues[1 * t + 20] = 1
         resetValues[6 * t + 40] = 1
+        resetValues[12 * t + 10] = 1
         let resets = try Tensor(resetValues, shape: [b, t])
         let fused = try RecurrentTests.run(layer, x: x, h0: h0, c0: c0, resets: resets, fused: true)
         let ref = try RecurrentTests.run(layer, x: x, h0: h0, c0: c0, resets: resets, fused: false)
