@@ -19,12 +19,20 @@ func rlSuite() -> [BenchCase] {
 /// Each sample trains from scratch with the next seed (0, 1, 2, …, as the peer does), so
 /// the median covers several runs' luck; the environment steps and episodes of each run
 /// go to stderr.
+///
+/// Both sides run on one thread (`MEMENTO_RL_THREADS` overrides Memento's, as
+/// `MEMENTO_PEER_THREADS` does the peer's): the products here are tiny ([≤ 32, 64] × [64, 256]
+/// per LSTM step), and on the 2-core benchmark machine a second thread made both slower
+/// (PyTorch about 10×, Memento 10–18 %).
 func drqnTMazeSolveCase() -> BenchCase {
     final class Seeds { var next: UInt64 = 0 }
     let seeds = Seeds()
     return BenchCase(suite: "rl", name: "drqn_tmaze10_solve", unit: "s", better: .lower, peerCase: "drqn_tmaze10_solve", noPeerReason: nil) {
         let seed = seeds.next
         seeds.next += 1
+        let savedThreads = BLAS.threads
+        BLAS.threads = ProcessInfo.processInfo.environment["MEMENTO_RL_THREADS"].flatMap { Int($0) } ?? 1
+        defer { BLAS.threads = savedThreads }
         let maze = try TMaze(length: 10)
         var rng = RNG(seed: seed)
         let net = try RecurrentQNetwork(for: maze, hiddenSize: 64, rng: &rng)
