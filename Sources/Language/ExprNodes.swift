@@ -18,7 +18,7 @@ final class LocalGet: ExprNode {
         self.slot = slot
         super.init(span: span)
     }
-    override func eval(_ it: Interpreter) throws(RuntimeError) -> Value { it.fp[slot] }
+    override func eval(_ it: Interpreter) throws(RuntimeError) -> Value { (it.fp + slot).load() }
 }
 
 /// A local variable of the current frame that a closure captured.
@@ -51,7 +51,7 @@ final class GlobalGet: ExprNode {
     }
     override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
         let g = it.globals
-        if g.defined[index] { return g.values[index] }
+        if g.defined[index] { return (g.values + index).load() }
         throw RuntimeError("'\(name)' is used before it has a value", at: span,
                            help: ["run the line that defines '\(name)' first"])
     }
@@ -235,6 +235,22 @@ final class BinaryNode: ExprNode {
         }
         return try it.binary(op, a, b, span: span)
     }
+    override func evalCondition(_ it: Interpreter) throws(RuntimeError) -> Bool {
+        let a = try left.eval(it)
+        let b = try right.eval(it)
+        if case .int(let x) = a, case .int(let y) = b {
+            switch op {
+            case .less: return x < y
+            case .lessEqual: return x <= y
+            case .greater: return x > y
+            case .greaterEqual: return x >= y
+            case .equal: return x == y
+            case .notEqual: return x != y
+            default: break
+            }
+        }
+        return try it.binaryTruth(op, a, b, span: span)
+    }
 }
 
 /// `a + b` where both sides are usually ints (a specialised node for the commonest case).
@@ -280,24 +296,131 @@ final class IntConstantOpNode: ExprNode {
     }
     override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
         let a = try left.eval(it)
-        if case .int(let x) = a {
+        if case .int(let x) = a, let r = intOperation(op, x, constant) { return r }
+        return try it.binary(op, a, .int(constant), span: span)
+    }
+    override func evalCondition(_ it: Interpreter) throws(RuntimeError) -> Bool {
+        let a = try left.eval(it)
+        if case .int(let x) = a, let r = compareInts(op, x, constant) { return r }
+        return try it.binaryTruth(op, a, .int(constant), span: span)
+    }
+}
+
+/// `x op y` on ints for the operators with an inline path (`+ - *` without overflow, and
+/// comparisons); nil for the others and on overflow (the general `binary` reports it).
+@inline(__always)
+func intOperation(_ op: BinaryOperator, _ x: Int, _ y: Int) -> Value? {
+    switch op {
+    case .add:
+        let (r, o) = x.addingReportingOverflow(y)
+        return o ? nil : .int(r)
+    case .subtract:
+        let (r, o) = x.subtractingReportingOverflow(y)
+        return o ? nil : .int(r)
+    case .multiply:
+        let (r, o) = x.multipliedReportingOverflow(by: y)
+        return o ? nil : .int(r)
+    case .less: return .bool(x < y)
+    case .lessEqual: return .bool(x <= y)
+    case .greater: return .bool(x > y)
+    case .greaterEqual: return .bool(x >= y)
+    case .equal: return .bool(x == y)
+    case .notEqual: return .bool(x != y)
+    default: return nil
+    }
+}
+
+/// The result of comparing two ints with `op`; nil when `op` is not a comparison.
+@inline(__always)
+func compareInts(_ op: BinaryOperator, _ x: Int, _ y: Int) -> Bool? {
+    switch op {
+    case .less: return x < y
+    case .lessEqual: return x <= y
+    case .greater: return x > y
+    case .greaterEqual: return x >= y
+    case .equal: return x == y
+    case .notEqual: return x != y
+    default: return nil
+    }
+}
+
+/// `x - k`, `x < k`, … where `x` is a plain local of the current frame and `k` a constant
+/// int: the int case reads the slot in place (no operand node to call).
+final class LocalIntConstantOpNode: ExprNode {
+    let op: BinaryOperator
+    let slot: Int
+    let constant: Int
+    init(_ op: BinaryOperator, slot: Int, _ constant: Int, span: SourceSpan) {
+        self.op = op
+        self.slot = slot
+        self.constant = constant
+        super.init(span: span)
+    }
+    override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
+        if case .int(let x) = it.fp[slot], let r = intOperation(op, x, constant) { return r }
+        return try it.binary(op, it.fp[slot], .int(constant), span: span)
+    }
+    override func evalCondition(_ it: Interpreter) throws(RuntimeError) -> Bool {
+        if case .int(let x) = it.fp[slot], let r = compareInts(op, x, constant) { return r }
+        return try it.binaryTruth(op, it.fp[slot], .int(constant), span: span)
+    }
+}
+
+/// `x op y` where both are plain locals of the frame (`i < n`, `a * b`, …): the operands are
+/// read in place; ints (and floats for `+ - *`) are done inline.
+final class LocalsOpNode: ExprNode {
+    let op: BinaryOperator
+    let a: Int, b: Int
+    init(_ op: BinaryOperator, _ a: Int, _ b: Int, span: SourceSpan) {
+        self.op = op
+        self.a = a
+        self.b = b
+        super.init(span: span)
+    }
+    override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
+        let fp = it.fp
+        if case .int(let x) = fp[a], case .int(let y) = fp[b] {
+            if let r = intOperation(op, x, y) { return r }
+        } else if case .float(let x) = fp[a], case .float(let y) = fp[b] {
             switch op {
-            case .add:
-                let (r, o) = x.addingReportingOverflow(constant)
-                if !o { return .int(r) }
-            case .subtract:
-                let (r, o) = x.subtractingReportingOverflow(constant)
-                if !o { return .int(r) }
-            case .less: return .bool(x < constant)
-            case .lessEqual: return .bool(x <= constant)
-            case .greater: return .bool(x > constant)
-            case .greaterEqual: return .bool(x >= constant)
-            case .equal: return .bool(x == constant)
-            case .notEqual: return .bool(x != constant)
+            case .add: return .float(x + y)
+            case .subtract: return .float(x - y)
+            case .multiply: return .float(x * y)
             default: break
             }
         }
-        return try it.binary(op, a, .int(constant), span: span)
+        return try it.binary(op, (fp + a).load(), (fp + b).load(), span: span)
+    }
+    override func evalCondition(_ it: Interpreter) throws(RuntimeError) -> Bool {
+        let fp = it.fp
+        if case .int(let x) = fp[a], case .int(let y) = fp[b], let r = compareInts(op, x, y) { return r }
+        return try it.binaryTruth(op, (fp + a).load(), (fp + b).load(), span: span)
+    }
+}
+
+extension Interpreter {
+    /// The truthiness of `a op b` (the slow path of conditions).
+    @inline(never)
+    func binaryTruth(_ op: BinaryOperator, _ a: Value, _ b: Value, span: SourceSpan) throws(RuntimeError) -> Bool {
+        try binary(op, a, b, span: span).isTruthy
+    }
+
+    /// Evaluates positional arguments into the frame at `base` (reserved by `reserveFrame`);
+    /// on an error, clears what was stored and releases the frame.
+    @inline(__always)
+    func evaluateArguments(_ args: ExprList, into base: Int) throws(RuntimeError) {
+        let frame = stack + base
+        var i = 0
+        do {
+            for a in args.refs {
+                (frame + i).store(try a.eval(self))
+                i += 1
+            }
+        } catch {
+            for j in 0..<i { frame[j] = .nil }
+            sp = base
+            throw error
+        }
     }
 }
 
@@ -316,6 +439,53 @@ final class LogicalNode: ExprNode {
         if isAnd { return a.isTruthy ? try right.eval(it) : a }
         return a.isTruthy ? a : try right.eval(it)
     }
+    override func evalCondition(_ it: Interpreter) throws(RuntimeError) -> Bool {
+        let a = try left.evalCondition(it)
+        if isAnd { return a ? try right.evalCondition(it) : false }
+        return a ? true : try right.evalCondition(it)
+    }
+}
+
+/// `a if cond else b` (also a function body of the shape `if c { return a }; return b`,
+/// see `expressionForm`). When `cond` compares a local with a constant int, the comparison
+/// is done in place (`LocalCompareConditionalNode`).
+func makeConditional(_ cond: ExprNode, _ then: ExprNode, _ other: ExprNode, span: SourceSpan) -> ExprNode {
+    if let c = cond as? LocalIntConstantOpNode, compareInts(c.op, 0, 0) != nil {
+        return LocalCompareConditionalNode(c, then, other, span: span)
+    }
+    return ConditionalNode(cond, then, other, span: span)
+}
+
+/// `a if x op k else b` where `x` is a plain local, `k` an int constant and `op` a comparison.
+final class LocalCompareConditionalNode: ExprNode {
+    let cond: LocalIntConstantOpNode
+    let slot: Int, op: BinaryOperator, constant: Int
+    let then: ExprNode, other: ExprNode
+    /// The slot when `then` is a plain local (`if n < 2 { return n }`), read in place; else -1.
+    let thenSlot: Int
+    init(_ cond: LocalIntConstantOpNode, _ then: ExprNode, _ other: ExprNode, span: SourceSpan) {
+        self.cond = cond
+        slot = cond.slot
+        op = cond.op
+        constant = cond.constant
+        self.then = then
+        self.other = other
+        thenSlot = (then as? LocalGet)?.slot ?? -1
+        super.init(span: span)
+    }
+    override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
+        let taken: Bool
+        if case .int(let x) = it.fp[slot], let r = compareInts(op, x, constant) {
+            taken = r
+        } else {
+            taken = try cond.evalCondition(it)
+        }
+        if taken {
+            if thenSlot >= 0 { return (it.fp + thenSlot).load() }
+            return try then.eval(it)
+        }
+        return try other.eval(it)
+    }
 }
 
 /// `a if cond else b`
@@ -328,7 +498,7 @@ final class ConditionalNode: ExprNode {
         super.init(span: span)
     }
     override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
-        try cond.eval(it).isTruthy ? try then.eval(it) : try other.eval(it)
+        try cond.evalCondition(it) ? try then.eval(it) : try other.eval(it)
     }
 }
 
@@ -351,12 +521,12 @@ func evaluateArguments(_ args: [ExprNode], _ labels: [String?], _ it: Interprete
 /// `callee(args)`
 final class CallNode: ExprNode {
     let callee: ExprNode
-    let args: [ExprNode]
+    let args: ExprList
     let labels: [String?]
     let hasLabels: Bool
     init(_ callee: ExprNode, args: [ExprNode], labels: [String?], span: SourceSpan) {
         self.callee = callee
-        self.args = args
+        self.args = ExprList(args)
         self.labels = labels
         self.hasLabels = labels.contains { $0 != nil }
         super.init(span: span)
@@ -366,17 +536,66 @@ final class CallNode: ExprNode {
         if !hasLabels, case .function(let c) = f, c.proto.arity == args.count, !c.proto.isMethod {
             // Fast path: evaluate the arguments straight into the new frame.
             let base = try it.reserveFrame(c.proto.frameSize, span: span)
-            do {
-                for i in 0..<args.count { it.stack[base + i] = try args[i].eval(it) }
-            } catch {
-                for i in 0..<args.count { it.stack[base + i] = .nil }
-                it.sp = base
-                throw error
-            }
+            try it.evaluateArguments(args, into: base)
+            if c.proto.isPlain { return try it.invokePlain(c.proto, base: base, span: span) }
             return try it.invoke(c, base: base, span: span)
         }
-        let (positional, named) = try evaluateArguments(args, labels, it)
+        let (positional, named) = try evaluateArguments(args.nodes, labels, it)
         return try it.callValue(f, positional, named, span: span)
+    }
+}
+
+/// `f(args)` where `f` names a global and every argument is positional (the commonest
+/// call): the global is read in place and plain script functions take `invokePlain`.
+/// Otherwise it behaves exactly as `CallNode` with a `GlobalGet` callee.
+final class GlobalCallNode: ExprNode {
+    let index: Int
+    let name: String
+    let calleeSpan: SourceSpan
+    let args: ExprList
+    init(global index: Int, name: String, calleeSpan: SourceSpan, args: [ExprNode], span: SourceSpan) {
+        self.index = index
+        self.name = name
+        self.calleeSpan = calleeSpan
+        self.args = ExprList(args)
+        super.init(span: span)
+    }
+    override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
+        var plain: Unmanaged<FunctionProto>?
+        // A global that is not defined holds nil (values are only ever set together with
+        // `defined`), so a function in the slot means it is defined.
+        if case .function(let c) = it.globalStorage.pointee.values[index], c.plainArity == args.count {
+            // Unretained: the proto is owned by the tree of a chunk the interpreter keeps
+            // (see `Interpreter.retainedChunks`), so it outlives this call even if the
+            // global is reassigned while the arguments or the body run. A plain call needs
+            // nothing else from the closure.
+            plain = Unmanaged.passUnretained(c.proto)
+        }
+        guard let plain else { return try call(it) }
+        let base = try it.reserveFrame(plain._withUnsafeGuaranteedRef { $0.frameSize }, span: span)
+        try it.evaluateArguments(args, into: base)
+        return try it.invokePlain(plain, base: base, span: span)
+    }
+
+    /// Every other case, as `CallNode` does it.
+    @inline(never)
+    private func call(_ it: Interpreter) throws(RuntimeError) -> Value {
+        let g = it.globals
+        guard g.defined[index] else {
+            throw RuntimeError("'\(name)' is used before it has a value", at: calleeSpan,
+                               help: ["run the line that defines '\(name)' first"])
+        }
+        let f = g.values[index]
+        if case .function(let c) = f, c.proto.arity == args.count, !c.proto.isMethod {
+            let base = try it.reserveFrame(c.proto.frameSize, span: span)
+            try it.evaluateArguments(args, into: base)
+            if c.proto.isPlain { return try it.invokePlain(c.proto, base: base, span: span) }
+            return try it.invoke(c, base: base, span: span)
+        }
+        var positional: [Value] = []
+        positional.reserveCapacity(args.count)
+        for a in args.refs { positional.append(try a.eval(it)) }
+        return try it.callValue(f, positional, [], span: span)
     }
 }
 
@@ -384,18 +603,22 @@ final class CallNode: ExprNode {
 final class InvokeNode: ExprNode {
     let receiver: ExprNode
     let name: String
-    let args: [ExprNode]
+    let args: ExprList
     let labels: [String?]
     let hasLabels: Bool
-    // Weak: the cached class's methods may contain this very node (a method calling a method
-    // of its own class), and a strong cache would make that a reference cycle (a leak found
-    // by fuzzing).
-    private weak var cachedClass: ClassObject?
-    private weak var cachedMethod: Closure?
+    /// The last class (by `ClassObject.serial`) whose method `name` this node called, and
+    /// that method, unretained: a class with that serial is the very object the receiver
+    /// holds (serials are never reused), and it keeps its methods for its whole life.
+    private var cachedSerial = -1
+    private var cachedMethod: Unmanaged<Closure>?
+    /// The method's proto when a call from here takes the plain path (a plain method taking
+    /// exactly the positional arguments given), with its frame size.
+    private var cachedPlainProto: Unmanaged<FunctionProto>?
+    private var cachedFrameSize = 0
     init(_ receiver: ExprNode, name: String, args: [ExprNode], labels: [String?], span: SourceSpan) {
         self.receiver = receiver
         self.name = name
-        self.args = args
+        self.args = ExprList(args)
         self.labels = labels
         self.hasLabels = labels.contains { $0 != nil }
         super.init(span: span)
@@ -403,28 +626,48 @@ final class InvokeNode: ExprNode {
     override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
         let recv = try receiver.eval(it)
         if case .instance(let obj) = recv {
+            if obj.cls.serial == cachedSerial, let proto = cachedPlainProto {
+                // The receiver moves into the frame's slot 0, which keeps it (and so its
+                // class and the method) alive for the call.
+                let base = try it.reserveFrame(cachedFrameSize, span: span)
+                (it.stack + base).store(consume recv)
+                do {
+                    try it.evaluateArguments(args, into: base + 1)
+                } catch {
+                    it.stack[base] = .nil
+                    it.sp = base
+                    throw error
+                }
+                return try it.invokePlain(proto, base: base, span: span)
+            }
             var method: Closure?
-            if obj.cls === cachedClass { method = cachedMethod } else if obj.cls.fieldIndex[name] == nil {
+            if obj.cls.serial == cachedSerial {
+                method = cachedMethod?.takeUnretainedValue()
+            } else if obj.cls.fieldIndex[name] == nil {
                 method = obj.cls.methods[name]
-                if method != nil {
-                    cachedClass = obj.cls
-                    cachedMethod = method
+                if let method {
+                    cachedSerial = obj.cls.serial
+                    cachedMethod = Unmanaged.passUnretained(method)
+                    let plain = method.proto.isPlain && !hasLabels && method.proto.arity == args.count
+                    cachedPlainProto = plain ? Unmanaged.passUnretained(method.proto) : nil
+                    cachedFrameSize = method.proto.frameSize
                 }
             }
             if let m = method, !hasLabels, m.proto.arity == args.count {
                 let base = try it.reserveFrame(m.proto.frameSize, span: span)
                 it.stack[base] = recv
                 do {
-                    for i in 0..<args.count { it.stack[base + 1 + i] = try args[i].eval(it) }
+                    try it.evaluateArguments(args, into: base + 1)
                 } catch {
-                    for i in 0...args.count { it.stack[base + i] = .nil }
+                    it.stack[base] = .nil
                     it.sp = base
                     throw error
                 }
+                if m.proto.isPlain { return try it.invokePlain(m.proto, base: base, span: span) }
                 return try it.invoke(m, base: base, span: span)
             }
         }
-        let (positional, named) = try evaluateArguments(args, labels, it)
+        let (positional, named) = try evaluateArguments(args.nodes, labels, it)
         return try it.invokeMethod(recv, name, positional, named, span: span)
     }
 }
@@ -433,7 +676,8 @@ final class InvokeNode: ExprNode {
 final class MemberNode: ExprNode {
     let object: ExprNode
     let name: String
-    private weak var cachedClass: ClassObject?  // weak: see InvokeNode
+    /// The last class (by `ClassObject.serial`) whose field `name` this node read, and its index.
+    private var cachedSerial = -1
     private var cachedIndex = 0
     init(_ object: ExprNode, name: String, span: SourceSpan) {
         self.object = object
@@ -443,12 +687,48 @@ final class MemberNode: ExprNode {
     override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
         let v = try object.eval(it)
         if case .instance(let obj) = v {
-            if obj.cls === cachedClass { return obj.fields[cachedIndex] }
+            if obj.cls.serial == cachedSerial { return obj.fields[cachedIndex] }
             if let i = obj.cls.fieldIndex[name] {
-                cachedClass = obj.cls
+                cachedSerial = obj.cls.serial
                 cachedIndex = i
                 return obj.fields[i]
             }
+        }
+        return try it.getMember(v, name, span: span)
+    }
+}
+
+/// `x.name` where `x` is a plain local of the frame (typically `self`): a field of the
+/// class last seen is read with the instance left in its slot (no reference counting).
+final class LocalMemberNode: ExprNode {
+    let slot: Int
+    let name: String
+    private var cachedSerial = -1
+    private var cachedIndex = 0
+    init(slot: Int, name: String, span: SourceSpan) {
+        self.slot = slot
+        self.name = name
+        super.init(span: span)
+    }
+    override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
+        if let o = (it.fp + slot).instanceRef {
+            let serial = cachedSerial, index = cachedIndex
+            // The frame slot keeps the instance alive while the field is read.
+            if let v = o._withUnsafeGuaranteedRef({ obj -> Value? in obj.cls.serial == serial ? obj.fields[index] : nil }) {
+                return v
+            }
+        }
+        return try lookUp(it)
+    }
+
+    /// The general path (as `MemberNode`), remembering the class when it has the field.
+    @inline(never)
+    private func lookUp(_ it: Interpreter) throws(RuntimeError) -> Value {
+        let v = it.fp[slot]
+        if case .instance(let obj) = v, let i = obj.cls.fieldIndex[name] {
+            cachedSerial = obj.cls.serial
+            cachedIndex = i
+            return obj.fields[i]
         }
         return try it.getMember(v, name, span: span)
     }

@@ -170,6 +170,34 @@ public final class NativeFunction {
     /// Matches arguments to parameters. Throws a `HostError` describing any mismatch.
     func bind(_ args: inout Arguments) throws(HostError) {
         guard let parameters else { return }
+        if args.named.isEmpty, args.positional.count <= parameters.count {
+            // Only positional arguments, not too many: they bind in order and the rest take
+            // their defaults (the common case, without the general matching's work).
+            if args.positional.count == parameters.count {
+                args.bound = args.positional
+                return
+            }
+            var out = args.positional
+            out.reserveCapacity(parameters.count)
+            for p in parameters[args.positional.count...] {
+                guard let d = p.defaultValue else {
+                    throw HostError("missing argument '\(p.name)' in call to \(name)", help: ["the signature is \(signature)"])
+                }
+                out.append(d.value)
+            }
+            args.bound = out
+            return
+        }
+        if args.named.isEmpty, variadic {
+            // The declared parameters by position, the rest for `Arguments.rest`.
+            if parameters.isEmpty {
+                args.rest = args.positional
+            } else {
+                args.bound = Array(args.positional[..<parameters.count])
+                args.rest = Array(args.positional[parameters.count...])
+            }
+            return
+        }
         var bound = [Value?](repeating: nil, count: parameters.count)
         for (i, v) in args.positional.enumerated() {
             if i < parameters.count { bound[i] = v } else if variadic { args.rest.append(v) } else {

@@ -23,12 +23,13 @@ public final class GlobalEnvironment {
     /// Where each global was declared (nil for host-defined ones).
     private(set) var declarations: [SourceSpan?] = []
     /// The buffers, behind a pointer so reads skip dynamic exclusivity checks.
-    private struct Storage {
+    struct Storage {
         var values: UnsafeMutablePointer<Value>
         var defined: UnsafeMutablePointer<Bool>
         var capacity: Int
     }
-    private let storage: UnsafeMutablePointer<Storage>
+    /// Stable for the environment's life (`grow` replaces the buffers inside it).
+    let storage: UnsafeMutablePointer<Storage>
     var values: UnsafeMutablePointer<Value> { @inline(__always) get { storage.pointee.values } }
     var defined: UnsafeMutablePointer<Bool> { @inline(__always) get { storage.pointee.defined } }
     private var capacity: Int { storage.pointee.capacity }
@@ -137,7 +138,7 @@ public final class GlobalEnvironment {
     }
 
     @inline(__always) func set(_ i: Int, _ v: Value) {
-        values[i] = v
+        (values + i).store(v)
         defined[i] = true
     }
 
@@ -192,6 +193,8 @@ public final class Interpreter {
 
     let stack: UnsafeMutablePointer<Value>
     let stackCapacity = 1 << 18
+    /// `globals.storage`, one load closer for the call fast path.
+    let globalStorage: UnsafeMutablePointer<GlobalEnvironment.Storage>
 
     /// The interpreter's hot mutable state. It lives behind a pointer so that reading and
     /// writing it does not pay for Swift's dynamic exclusivity checks on class properties.
@@ -254,12 +257,26 @@ public final class Interpreter {
     var nativeCallSpan: SourceSpan?
     /// Instances whose initialisation is running (their `let` fields may be assigned).
     var constructing: [Instance] = []
+    /// Every chunk this interpreter has run (or imported), kept until it is deinitialised.
+    /// A chunk's tree owns every `FunctionProto` compiled from it (through the declaration
+    /// and lambda nodes), so keeping the chunks guarantees that a proto outlives any call
+    /// into it, even after the closure that was called is released (e.g. its global is
+    /// reassigned while it runs). The call fast paths rely on this to use protos without
+    /// retaining them. The cost is the trees of past REPL inputs (a few KB each).
+    private var retainedChunks: [CompiledChunk] = []
+    private var retainedChunkIDs: Set<ObjectIdentifier> = []
+
+    /// Keeps `chunk` (see `retainedChunks`).
+    func retain(_ chunk: CompiledChunk) {
+        if retainedChunkIDs.insert(ObjectIdentifier(chunk)).inserted { retainedChunks.append(chunk) }
+    }
 
     public init() {
         stack = .allocate(capacity: stackCapacity)
         stack.initialize(repeating: .nil, count: stackCapacity)
         registers = .allocate(capacity: 1)
         registers.initialize(to: Registers(fp: stack))
+        globalStorage = globals.storage
         Builtins.install(in: self)
     }
 
@@ -297,6 +314,7 @@ public final class Interpreter {
             throw RuntimeError("stack overflow", at: chunk.proto.span, kind: .stackOverflow)
         }
         sp = base + chunk.proto.frameSize
+        retain(chunk)
         let savedDepth = depth
         do {
             let v = try invoke(Closure(proto: chunk.proto, upvalues: []), base: base, span: chunk.proto.span, isChunk: true)
@@ -375,13 +393,8 @@ public final class Interpreter {
     func invoke(_ c: Closure, base: Int, span: SourceSpan, pendingDefaults: [Int] = [],
                 isChunk: Bool = false) throws(RuntimeError) -> Value {
         let proto = c.proto
+        if depth >= maxCallDepth { throw callDepthExceeded(proto, base: base, span: span) }
         depth += 1
-        if depth > maxCallDepth {
-            depth -= 1
-            sp = base
-            throw RuntimeError("stack overflow: more than \(maxCallDepth) nested calls", at: span,
-                               help: ["a recursive function may be missing its base case"], kind: .stackOverflow)
-        }
         let savedFp = fp
         let swapsUpvalues = !proto.captures.isEmpty
         var savedUpvalues: [Cell] = []
@@ -408,11 +421,14 @@ public final class Interpreter {
                 }
             }
             for (slot, cell) in proto.parameterCells { registers.pointee.cells[cell] = Cell(fp[slot]) }
-            for s in proto.body {
-                if case .returned = try s.exec(self) {
-                    result = returnValue
-                    returnValue = .nil
-                    break
+            if !isChunk, let e = proto.bodyExpressionRef {
+                result = try e.eval(self)
+            } else {
+                for s in proto.body.refs {
+                    if case .returned = try s.exec(self) {
+                        result = takeReturnValue()
+                        break
+                    }
                 }
             }
         } catch var e {
@@ -425,8 +441,7 @@ public final class Interpreter {
             sp = base
             depth -= 1
             if !isChunk {
-                e.functions.append(proto.name)
-                e.callSites.append(span)
+                e.addCall(proto.name, at: span)
             }
             throw e
         }
@@ -441,16 +456,89 @@ public final class Interpreter {
         return result
     }
 
+    /// The call path for a plain function (`FunctionProto.isPlain`: no cells, no upvalues)
+    /// whose frame is in place at `base` with every argument given: the same steps as
+    /// `invoke` (depth check, safe point, body, frame cleared and restored, traceback entry
+    /// on errors) without the cell, upvalue and default-argument bookkeeping.
+    @inline(__always)
+    func invokePlain(_ proto: FunctionProto, base: Int, span: SourceSpan) throws(RuntimeError) -> Value {
+        let r = registers
+        let depth = r.pointee.depth
+        if depth >= r.pointee.maxCallDepth { throw callDepthExceeded(proto, base: base, span: span) }
+        r.pointee.depth = depth &+ 1
+        let savedFp = r.pointee.fp
+        let frame = stack + base
+        r.pointee.fp = frame
+        var result = Value.nil
+        do {
+            try safePoint(span)
+            if let e = proto.bodyExpressionRef {
+                result = try e.eval(self)
+            } else if case .returned = try proto.body.exec(self) {
+                result = takeReturnValue()
+            }
+        } catch {
+            throw unwindPlain(error, proto, savedFp: savedFp, base: base, span: span)
+        }
+        for i in 0..<proto.frameSize { (frame + i).clear() }
+        r.pointee.fp = savedFp
+        r.pointee.sp = base
+        r.pointee.depth = depth
+        return result
+    }
+
+    /// `invokePlain` through an unretained proto (see `retainedChunks` for why it stays alive).
+    @inline(__always)
+    func invokePlain(_ proto: Unmanaged<FunctionProto>, base: Int, span: SourceSpan) throws(RuntimeError) -> Value {
+        try proto._withUnsafeGuaranteedRef { p in
+            Result { () throws(RuntimeError) in try invokePlain(p, base: base, span: span) }
+        }.get()
+    }
+
+    /// Leaves a plain function's frame on an error and adds the call to the traceback.
+    @inline(never)
+    private func unwindPlain(_ error: RuntimeError, _ proto: FunctionProto, savedFp: UnsafeMutablePointer<Value>,
+                             base: Int, span: SourceSpan) -> RuntimeError {
+        var e = error
+        for i in 0..<proto.frameSize { fp[i] = .nil }
+        fp = savedFp
+        sp = base
+        depth -= 1
+        e.addCall(proto.name, at: span)
+        return e
+    }
+
+    /// The "stack overflow" error for a call beyond `maxCallDepth`; clears the callee's
+    /// frame (its arguments) and releases it.
+    @inline(never)
+    func callDepthExceeded(_ proto: FunctionProto, base: Int, span: SourceSpan) -> RuntimeError {
+        for i in base..<min(base + proto.frameSize, stackCapacity) { stack[i] = .nil }
+        sp = base
+        return RuntimeError("stack overflow: more than \(maxCallDepth) nested calls", at: span,
+                            help: ["a recursive function may be missing its base case"], kind: .stackOverflow)
+    }
+
+    /// Moves the value of the last `return` out of its register (leaving `nil` there).
+    @inline(__always)
+    func takeReturnValue() -> Value {
+        var v = Value.nil
+        swap(&v, &registers.pointee.returnValue)
+        return v
+    }
+
     /// Reserves a frame of `size` slots at the top of the stack and returns its base.
     @inline(__always)
     func reserveFrame(_ size: Int, span: SourceSpan) throws(RuntimeError) -> Int {
         let base = sp
-        guard base + size <= stackCapacity else {
-            throw RuntimeError("stack overflow: the script's frames filled the stack", at: span,
-                               help: ["a recursive function may be missing its base case"], kind: .stackOverflow)
-        }
+        guard base + size <= stackCapacity else { throw stackFull(span) }
         sp = base + size
         return base
+    }
+
+    @inline(never)
+    private func stackFull(_ span: SourceSpan) -> RuntimeError {
+        RuntimeError("stack overflow: the script's frames filled the stack", at: span,
+                     help: ["a recursive function may be missing its base case"], kind: .stackOverflow)
     }
 
     /// Calls a script closure with already-evaluated arguments, matching names and defaults.
@@ -459,6 +547,14 @@ public final class Interpreter {
         let proto = c.proto
         let offset = proto.isMethod ? 1 : 0
         let base = try reserveFrame(max(proto.frameSize, 1), span: span)
+        if named.isEmpty, positional.count == proto.arity {
+            // Every parameter given by position (callbacks from `map`, `filter`, `sort`, …):
+            // no name matching or defaults. `invoke`/`invokePlain` unwind the frame on errors.
+            if proto.isMethod { (stack + base).store(receiver ?? .nil) }
+            for i in 0..<positional.count { (stack + base + offset + i).store(positional[i]) }
+            if proto.isPlain { return try invokePlain(proto, base: base, span: span) }
+            return try invoke(c, base: base, span: span)
+        }
         do throws(RuntimeError) {
             if proto.isMethod { stack[base] = receiver ?? .nil }
             if positional.count > proto.arity {

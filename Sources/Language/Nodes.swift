@@ -28,6 +28,12 @@ public struct RuntimeError: Error {
         self.help = help
     }
 
+    /// Records that the error left `function`, called at `span` (for the traceback).
+    mutating func addCall(_ function: String, at span: SourceSpan) {
+        functions.append(function)
+        callSites.append(span)
+    }
+
     /// The error as a diagnostic with its traceback (outermost call first).
     public var diagnostic: Diagnostic {
         var trace: [TraceEntry] = []
@@ -44,6 +50,68 @@ public struct RuntimeError: Error {
     }
 }
 
+// MARK: - Calling child nodes without reference counting
+//
+// Swift retains a class reference loaded from an array around every method call on it,
+// which costs two atomic operations per child node evaluated. Nodes keep their child lists
+// strongly (which owns them for as long as the parent lives) and also as `Unmanaged`
+// references, through which the hot paths call them at +0: a node runs only while its
+// parent runs, so the parent's strong list keeps the child alive for the whole call.
+
+/// Unretained references to the nodes of a list (the list itself must be kept alongside).
+@inline(__always)
+func unretained<T: AnyObject>(_ nodes: [T]) -> [Unmanaged<T>] {
+    nodes.map { Unmanaged.passUnretained($0) }
+}
+
+extension Unmanaged where Instance == ExprNode {
+    /// Evaluates the node without retaining it (see above).
+    @inline(__always)
+    func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
+        // The body does not throw (`_withUnsafeGuaranteedRef` rethrows untyped errors, whose
+        // conversion costs more than a `Result`).
+        try _withUnsafeGuaranteedRef { node in Result { () throws(RuntimeError) in try node.eval(it) } }.get()
+    }
+}
+
+extension Unmanaged where Instance == StmtNode {
+    /// Runs the statement without retaining it (see above).
+    @inline(__always)
+    func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
+        try _withUnsafeGuaranteedRef { node in Result { () throws(RuntimeError) in try node.exec(it) } }.get()
+    }
+}
+
+/// A statement list (a body or block): owned by `nodes`, run through `refs`.
+struct StmtList {
+    let nodes: [StmtNode]
+    let refs: [Unmanaged<StmtNode>]
+    init(_ nodes: [StmtNode]) {
+        self.nodes = nodes
+        refs = unretained(nodes)
+    }
+    /// Runs the statements in order; stops at the first `break`, `continue` or `return`.
+    @inline(__always)
+    func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
+        for s in refs {
+            let f = try s.exec(it)
+            if f != .normal { return f }
+        }
+        return .normal
+    }
+}
+
+/// An expression list (call arguments, list items): owned by `nodes`, evaluated through `refs`.
+struct ExprList {
+    let nodes: [ExprNode]
+    let refs: [Unmanaged<ExprNode>]
+    init(_ nodes: [ExprNode]) {
+        self.nodes = nodes
+        refs = unretained(nodes)
+    }
+    var count: Int { @inline(__always) get { refs.count } }
+}
+
 // MARK: - Base classes
 
 /// An expression node.
@@ -52,6 +120,11 @@ class ExprNode {
     init(span: SourceSpan) { self.span = span }
     func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
         throw RuntimeError("internal error: unevaluable node", at: span)
+    }
+    /// The value's truthiness (`if`, `while`, `and`/`or` conditions). Comparisons override it
+    /// to skip making a `Bool` value; the result is always `eval(it).isTruthy`.
+    func evalCondition(_ it: Interpreter) throws(RuntimeError) -> Bool {
+        try eval(it).isTruthy
     }
 }
 
@@ -84,7 +157,11 @@ final class FunctionProto {
     let span: SourceSpan
     /// Default-value expressions (evaluated in the new frame, so they may use earlier parameters).
     let defaults: [ExprNode?]
-    let body: [StmtNode]
+    let body: StmtList
+    /// The body as a single expression, when it has that shape (see `expressionForm`),
+    /// and an unretained reference to it for the call path (the proto owns it).
+    let bodyExpression: ExprNode?
+    let bodyExpressionRef: Unmanaged<ExprNode>?
     /// Slots needed by the frame (self, parameters, then locals).
     let frameSize: Int
     /// Number of captured-variable cells the frame needs.
@@ -96,6 +173,9 @@ final class FunctionProto {
     /// Methods receive `self` in slot 0 and their parameters after it.
     let isMethod: Bool
     let arity: Int
+    /// No captured variables in or out (no cells, no upvalues): calls take the lean path
+    /// (`Interpreter.invokePlain`), which does not touch the cell and upvalue registers.
+    let isPlain: Bool
 
     enum Capture {
         case cell(Int)
@@ -107,13 +187,16 @@ final class FunctionProto {
         parameterNames = draft.parameterNames
         span = draft.span
         defaults = draft.defaults
-        body = draft.body
+        body = StmtList(draft.body)
+        bodyExpression = expressionForm(of: draft.body[...])
+        bodyExpressionRef = bodyExpression.map { Unmanaged.passUnretained($0) }
         self.frameSize = frameSize
         self.cellCount = cellCount
         parameterCells = draft.parameterCells
         self.captures = captures
         isMethod = draft.isMethod
         arity = draft.parameterNames.count
+        isPlain = cellCount == 0 && captures.isEmpty && draft.parameterCells.isEmpty
     }
 }
 

@@ -25,7 +25,7 @@ extension Interpreter {
     /// Stores a value into a target.
     func assign(_ target: Target, _ v: Value, span: SourceSpan) throws(RuntimeError) {
         switch target {
-        case .local(let s): fp[s] = v
+        case .local(let s): (fp + s).store(v)
         case .cell(let i, let fresh):
             if fresh { registers.pointee.cells[i] = Cell(v) } else { cells[i].value = v }
         case .upvalue(let i): upvalues[i].value = v

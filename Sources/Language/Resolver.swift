@@ -378,7 +378,8 @@ struct Resolver {
                 error("'init' cannot return a value", at: s.span, help: ["write 'return' without a value, or remove it"])
             default: break
             }
-            return [ReturnNode(valueExpr.map { expression($0) }, span: s.span)]
+            if let valueExpr { return [ReturnValueNode(expression(valueExpr), span: s.span)] }
+            return [ReturnNode(nil, span: s.span)]
         case .block(let stmts):
             return [BlockNode(block(stmts), span: s.span)]
         case .importStmt:
@@ -452,7 +453,10 @@ struct Resolver {
                     if op == .add { value = binaryNode(.add, current, value, span: span, rightExpr: valueExpr) }
                     return AssignNode(.cell(cell, fresh: false), value, span: span)
                 }
-                if op == .add { return AddToLocal(v.slot, value, span: span) }
+                if op == .add {
+                    if case .int(let k) = valueExpr.kind { return AddIntToLocal(v.slot, k, span: span) }
+                    return AddToLocal(v.slot, value, span: span)
+                }
                 return SetLocal(v.slot, value, span: span)
             case .upvalue(let i, let mutable):
                 checkMutable(name, mutable, declared: nil, at: targetExpr.span)
@@ -476,7 +480,11 @@ struct Resolver {
             }
         case .member(let objExpr, let name, _):
             if case .selfRef = objExpr.kind {} // fields of self are checked at run time
-            return SetMemberNode(expression(objExpr), name: name, op: op, expression(valueExpr), span: span)
+            let object = expression(objExpr)
+            if let local = object as? LocalGet {
+                return SetLocalMemberNode(slot: local.slot, name: name, op: op, expression(valueExpr), span: span)
+            }
+            return SetMemberNode(object, name: name, op: op, expression(valueExpr), span: span)
         case .index(let objExpr, let subs):
             return SetIndexNode(expression(objExpr), subscripts(subs), op: op, expression(valueExpr), span: span)
         default:
@@ -593,11 +601,19 @@ struct Resolver {
         }
     }
 
+    /// Operators with inline int paths in the specialised operator nodes.
+    private static let inlineOperators: Set<BinaryOperator> = [.add, .subtract, .multiply, .less, .lessEqual,
+                                                               .greater, .greaterEqual, .equal, .notEqual]
+
     private mutating func binaryNode(_ op: BinaryOperator, _ l: ExprNode, _ r: ExprNode, span: SourceSpan,
                                      rightExpr: Expr) -> ExprNode {
+        if let x = l as? LocalGet, let y = r as? LocalGet, Self.inlineOperators.contains(op) {
+            return LocalsOpNode(op, x.slot, y.slot, span: span)
+        }
         if case .int(let k) = rightExpr.kind {
             switch op {
-            case .add, .subtract, .less, .lessEqual, .greater, .greaterEqual, .equal, .notEqual:
+            case .add, .subtract, .multiply, .less, .lessEqual, .greater, .greaterEqual, .equal, .notEqual:
+                if let local = l as? LocalGet { return LocalIntConstantOpNode(op, slot: local.slot, k, span: span) }
                 return IntConstantOpNode(op, l, k, span: span)
             default: break
             }
@@ -658,7 +674,7 @@ struct Resolver {
         case .logical(let isAnd, let l, let r):
             return LogicalNode(isAnd: isAnd, expression(l), expression(r), span: e.span)
         case .conditional(let c, let t, let o):
-            return ConditionalNode(expression(c), expression(t), expression(o), span: e.span)
+            return makeConditional(expression(c), expression(t), expression(o), span: e.span)
         case .range(let l, let u, let closed):
             return RangeNode(expression(l), expression(u), closed: closed, span: e.span)
         case .call(let callee, let args):
@@ -667,9 +683,15 @@ struct Resolver {
             if case .member(let obj, let name, _) = callee.kind {
                 return InvokeNode(expression(obj), name: name, args: argNodes, labels: labels, span: e.span)
             }
+            if case .name(let name) = callee.kind, labels.allSatisfy({ $0 == nil }),
+               case .global(let i) = lookup(name, span: callee.span) {
+                return GlobalCallNode(global: i, name: name, calleeSpan: callee.span, args: argNodes, span: e.span)
+            }
             return CallNode(expression(callee), args: argNodes, labels: labels, span: e.span)
         case .member(let obj, let name, _):
-            return MemberNode(expression(obj), name: name, span: e.span)
+            let object = expression(obj)
+            if let local = object as? LocalGet { return LocalMemberNode(slot: local.slot, name: name, span: e.span) }
+            return MemberNode(object, name: name, span: e.span)
         case .index(let obj, let subs):
             return IndexNode(expression(obj), subscripts(subs), span: e.span)
         case .lambda(let decl):

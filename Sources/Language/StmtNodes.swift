@@ -1,13 +1,25 @@
 // Statement nodes of the executable tree.
 
-/// Runs statements in order; stops at the first `break`, `continue` or `return`.
-@inline(__always)
-func execBody(_ body: [StmtNode], _ it: Interpreter) throws(RuntimeError) -> Flow {
-    for s in body {
-        let f = try s.exec(it)
-        if f != .normal { return f }
+/// The body as one expression, when every path through it ends in `return value` and the
+/// statements before are `if cond { …returns… }`: `if c { return a }; return b` is `a if c
+/// else b`. Functions of that shape (recursive base cases, `fn (x) => expr` lambdas) are then
+/// called by evaluating the expression, with no statement flow or return register. The same
+/// nodes run in the same order, so results, errors and their spans do not change.
+func expressionForm(of body: ArraySlice<StmtNode>) -> ExprNode? {
+    guard let first = body.first else { return nil }
+    let rest = body.dropFirst()
+    if let r = first as? ReturnValueNode { return r.value }  // statements after a return never run
+    if let b = first as? BlockNode, rest.isEmpty { return expressionForm(of: b.body.nodes[...]) }
+    guard let i = first as? IfNode, let then = expressionForm(of: i.then.nodes[...]) else { return nil }
+    let other: ExprNode?
+    if i.other.nodes.isEmpty {
+        other = expressionForm(of: rest)
+    } else {
+        // `if … else …` where both branches return: what follows never runs.
+        other = expressionForm(of: i.other.nodes[...])
     }
-    return .normal
+    guard let other else { return nil }
+    return makeConditional(i.cond, then, other, span: i.span)
 }
 
 final class ExprStmt: StmtNode {
@@ -32,7 +44,7 @@ final class SetLocal: StmtNode {
         super.init(span: span)
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
-        it.fp[slot] = try value.eval(it)
+        (it.fp + slot).store(try value.eval(it))
         return .normal
     }
 }
@@ -48,7 +60,30 @@ final class AddToLocal: StmtNode {
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
         let b = try value.eval(it)
-        it.fp[slot] = try it.add(it.fp[slot], b, span: span)
+        (it.fp + slot).store(try it.add(it.fp[slot], b, span: span))
+        return .normal
+    }
+}
+
+/// `x += k` on an int local with a constant int `k` (loop counters).
+final class AddIntToLocal: StmtNode {
+    let slot: Int
+    let constant: Int
+    init(_ slot: Int, _ constant: Int, span: SourceSpan) {
+        self.slot = slot
+        self.constant = constant
+        super.init(span: span)
+    }
+    override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
+        let p = it.fp + slot
+        if case .int(let x) = p.pointee {
+            let (r, o) = x.addingReportingOverflow(constant)
+            if !o {
+                p.initialize(to: .int(r))  // the slot holds an int: nothing to release
+                return .normal
+            }
+        }
+        p.store(try it.add(p.load(), .int(constant), span: span))
         return .normal
     }
 }
@@ -85,7 +120,8 @@ final class AddToGlobal: StmtNode {
         guard g.defined[index] else {
             throw RuntimeError("'\(name)' is used before it has a value", at: span)
         }
-        g.values[index] = try it.add(g.values[index], b, span: span)
+        let sum = try it.add(g.values[index], b, span: span)
+        (g.values + index).store(sum)  // the buffer is read after `add` (host code may grow it)
         return .normal
     }
 }
@@ -118,10 +154,69 @@ final class SetMemberNode: StmtNode {
         self.value = value
         super.init(span: span)
     }
+    /// The last class whose (mutable) field `name` this node stored into, and its index.
+    private var cachedSerial = -1
+    private var cachedIndex = 0
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
         let obj = try object.eval(it)
         var v = try value.eval(it)
         if let op { v = try it.binary(op, try it.getMember(obj, name, span: span), v, span: span) }
+        if case .instance(let o) = obj {
+            if o.cls.serial == cachedSerial {
+                o.fields[cachedIndex] = v
+                return .normal
+            }
+            if let i = o.cls.fieldIndex[name], o.cls.fieldMutable[i] {
+                cachedSerial = o.cls.serial
+                cachedIndex = i
+            }
+        }
+        try it.setMember(obj, name, v, span: span)
+        return .normal
+    }
+}
+
+/// `x.name = value` or `x.name op= value` where `x` is a plain local of the frame
+/// (typically `self`): a mutable field of the class last seen is stored with the instance
+/// left in its slot. The slot cannot change while `value` is evaluated (expressions do not
+/// assign variables and calls have their own frames), so reading it after is the same as
+/// reading it before.
+final class SetLocalMemberNode: StmtNode {
+    let slot: Int
+    let name: String
+    let op: BinaryOperator?
+    let value: ExprNode
+    private var cachedSerial = -1
+    private var cachedIndex = 0
+    init(slot: Int, name: String, op: BinaryOperator?, _ value: ExprNode, span: SourceSpan) {
+        self.slot = slot
+        self.name = name
+        self.op = op
+        self.value = value
+        super.init(span: span)
+    }
+    override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
+        var v = try value.eval(it)
+        if let o = (it.fp + slot).instanceRef {
+            let serial = cachedSerial, index = cachedIndex
+            // The frame slot keeps the instance alive while the field is read and written:
+            // even if `binary` runs other code (a host object's operator), nothing can store
+            // into this frame's slot meanwhile.
+            if o._withUnsafeGuaranteedRef({ $0.cls.serial == serial }) {
+                if let op {
+                    let current = o._withUnsafeGuaranteedRef { $0.fields[index] }
+                    v = op == .add ? try it.add(current, v, span: span) : try it.binary(op, current, v, span: span)
+                }
+                o._withUnsafeGuaranteedRef { $0.fields[index] = v }
+                return .normal
+            }
+        }
+        let obj = it.fp[slot]
+        if let op { v = try it.binary(op, try it.getMember(obj, name, span: span), v, span: span) }
+        if case .instance(let o) = obj, let i = o.cls.fieldIndex[name], o.cls.fieldMutable[i] {
+            cachedSerial = o.cls.serial
+            cachedIndex = i
+        }
         try it.setMember(obj, name, v, span: span)
         return .normal
     }
@@ -152,34 +247,32 @@ final class SetIndexNode: StmtNode {
 
 final class IfNode: StmtNode {
     let cond: ExprNode
-    let then: [StmtNode]
-    let other: [StmtNode]
+    let then: StmtList
+    let other: StmtList
     init(_ cond: ExprNode, then: [StmtNode], else other: [StmtNode], span: SourceSpan) {
         self.cond = cond
-        self.then = then
-        self.other = other
+        self.then = StmtList(then)
+        self.other = StmtList(other)
         super.init(span: span)
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
-        let c = try cond.eval(it)
-        let taken: Bool
-        if case .bool(let b) = c { taken = b } else { taken = c.isTruthy }
-        return try execBody(taken ? then : other, it)
+        if try cond.evalCondition(it) { return try then.exec(it) }
+        return try other.exec(it)
     }
 }
 
 final class WhileNode: StmtNode {
     let cond: ExprNode
-    let body: [StmtNode]
+    let body: StmtList
     init(_ cond: ExprNode, _ body: [StmtNode], span: SourceSpan) {
         self.cond = cond
-        self.body = body
+        self.body = StmtList(body)
         super.init(span: span)
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
-        while try cond.eval(it).isTruthy {
+        while try cond.evalCondition(it) {
             try it.safePoint(span)
-            switch try execBody(body, it) {
+            switch try body.exec(it) {
             case .normal, .continueLoop: continue
             case .breakLoop: return .normal
             case .returned: return .returned
@@ -193,11 +286,11 @@ final class WhileNode: StmtNode {
 final class ForNode: StmtNode {
     let target: Target
     let iterable: ExprNode
-    let body: [StmtNode]
+    let body: StmtList
     init(_ target: Target, _ iterable: ExprNode, _ body: [StmtNode], span: SourceSpan) {
         self.target = target
         self.iterable = iterable
-        self.body = body
+        self.body = StmtList(body)
         super.init(span: span)
     }
 
@@ -205,7 +298,7 @@ final class ForNode: StmtNode {
     @inline(__always)
     private func step(_ it: Interpreter) throws(RuntimeError) -> Flow? {
         try it.safePoint(span)
-        switch try execBody(body, it) {
+        switch try body.exec(it) {
         case .normal, .continueLoop: return nil
         case .breakLoop: return .normal
         case .returned: return .returned
@@ -220,7 +313,7 @@ final class ForNode: StmtNode {
             if case .local(let slot) = target {
                 var i = 0
                 while i < n {
-                    it.fp[slot] = .int(r.element(i))
+                    (it.fp + slot).store(.int(r.element(i)))
                     if let f = try step(it) { return f }
                     i += 1
                 }
@@ -290,13 +383,27 @@ final class ReturnNode: StmtNode {
     }
 }
 
-final class BlockNode: StmtNode {
-    let body: [StmtNode]
-    init(_ body: [StmtNode], span: SourceSpan) {
-        self.body = body
+/// `return expr` (the resolver's choice when there is a value).
+final class ReturnValueNode: StmtNode {
+    let value: ExprNode
+    init(_ value: ExprNode, span: SourceSpan) {
+        self.value = value
         super.init(span: span)
     }
-    override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow { try execBody(body, it) }
+    override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
+        let v = try value.eval(it)
+        withUnsafeMutablePointer(to: &it.registers.pointee.returnValue) { $0.store(v) }
+        return .returned
+    }
+}
+
+final class BlockNode: StmtNode {
+    let body: StmtList
+    init(_ body: [StmtNode], span: SourceSpan) {
+        self.body = StmtList(body)
+        super.init(span: span)
+    }
+    override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow { try body.exec(it) }
 }
 
 /// `fn name(…) { … }`: makes the closure and stores it.
@@ -309,6 +416,15 @@ final class FunctionDeclNode: StmtNode {
         super.init(span: span)
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
+        if case .cell(let i, fresh: true) = target {
+            // A local function that closures capture (itself, when it recurses): its cell
+            // exists before the closure is made, so the closure captures this cell and not the
+            // one left by an earlier declaration. (The closure and its cell then refer to each
+            // other; see docs/LANGUAGE.md on memory.)
+            it.registers.pointee.cells[i] = Cell(.nil)
+            it.cells[i].value = .function(it.makeClosure(proto))
+            return .normal
+        }
         try it.assign(target, .function(it.makeClosure(proto)), span: span)
         return .normal
     }
@@ -338,9 +454,7 @@ final class ClassDeclNode: StmtNode {
         let cls = ClassObject(name: name, fieldNames: fieldNames, fieldMutable: fieldMutable, fieldHasDefault: fieldHasDefault)
         if let fieldInitializer { cls.fieldInitializer = it.makeClosure(fieldInitializer) }
         for m in methods {
-            let c = it.makeClosure(m)
-            c.owner = cls
-            cls.methods[m.name] = c
+            cls.methods[m.name] = it.makeClosure(m)
         }
         try it.assign(target, .classType(cls), span: span)
         return .normal
@@ -359,6 +473,7 @@ final class ImportNode: StmtNode {
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
         if it.importedPaths.contains(path) { return .normal }
         it.importedPaths.insert(path)
+        it.retain(chunk)
         let base = try it.reserveFrame(chunk.proto.frameSize, span: span)
         _ = try it.invoke(Closure(proto: chunk.proto, upvalues: []), base: base, span: span)
         return .normal

@@ -1,3 +1,5 @@
+import Synchronization
+
 // Run-time values. Numbers, booleans and nil are stored inline (unboxed); strings, lists,
 // dictionaries, records, functions and objects are references.
 
@@ -100,6 +102,53 @@ public enum Value {
     }
 }
 
+// MARK: - Slots
+
+extension UnsafeMutablePointer where Pointee == Value {
+    /// Whether the slot holds a value with no reference to release (nil, a bool or a number).
+    @inline(__always)
+    var holdsPlainData: Bool {
+        switch pointee {
+        case .nil, .bool, .int, .float: return true
+        default: return false
+        }
+    }
+
+    /// Stores `v` into an initialised slot. The same as `pointee = v`, but when the old value
+    /// holds no reference (the common case) it is overwritten without the outlined destroy.
+    @inline(__always)
+    func store(_ v: Value) {
+        if holdsPlainData { initialize(to: v) } else { pointee = v }
+    }
+
+    /// The slot's value (a copy). Numbers, booleans and nil are rebuilt inline; only values
+    /// holding a reference go through the outlined copy (which retains).
+    @inline(__always)
+    func load() -> Value {
+        switch pointee {
+        case .int(let x): return .int(x)
+        case .float(let d): return .float(d)
+        case .bool(let b): return .bool(b)
+        case .nil: return .nil
+        default: return pointee
+        }
+    }
+
+    /// The instance the slot holds, unretained: valid while the slot keeps it (no script
+    /// code runs and nothing stores into the slot).
+    @inline(__always)
+    var instanceRef: Unmanaged<Instance>? {
+        if case .instance(let o) = pointee { return Unmanaged.passUnretained(o) }
+        return nil
+    }
+
+    /// Sets an initialised slot to `nil`, releasing what it held.
+    @inline(__always)
+    func clear() {
+        if holdsPlainData { initialize(to: .nil) } else { pointee = .nil }
+    }
+}
+
 // MARK: - Reference types
 
 /// An immutable string.
@@ -110,7 +159,10 @@ public final class StringObject {
 
 /// A mutable list (shared by reference, as in Python).
 public final class ListObject {
-    public var items: [Value]
+    /// Unchecked exclusivity: every access is a short read or write made by the interpreter
+    /// or a builtin (no script code runs while one is open), and the dynamic check cost a
+    /// noticeable share of `append` and indexing.
+    @exclusivity(unchecked) public var items: [Value]
     public init(_ items: [Value]) { self.items = items }
 }
 
@@ -240,11 +292,13 @@ public final class Cell {
 public final class Closure {
     let proto: FunctionProto
     let upvalues: [Cell]
-    /// For methods: the class that defines them.
-    weak var owner: ClassObject?
+    /// `proto.arity` when a call with that many positional arguments may take the plain
+    /// path (`proto.isPlain` and not a method), else -1: one load for the call nodes' check.
+    let plainArity: Int
     init(proto: FunctionProto, upvalues: [Cell]) {
         self.proto = proto
         self.upvalues = upvalues
+        plainArity = proto.isPlain && !proto.isMethod ? proto.arity : -1
     }
     /// The function's name (`<lambda>` for anonymous ones).
     public var name: String { proto.name }
@@ -275,8 +329,15 @@ public final class ClassObject {
     var fieldInitializer: Closure?
     /// Methods by name (including `init` if defined).
     public internal(set) var methods: [String: Closure] = [:]
+    /// A number no other class object of the process has (never reused, unlike addresses):
+    /// member and method caches in the tree remember the class by it, without keeping the
+    /// class alive (a strong cache would make cycles through the methods' own nodes) and
+    /// without weak references (which move the class's reference counts to a slow side table).
+    let serial: Int
+    private static let nextSerial = Atomic<Int>(0)
 
     init(name: String, fieldNames: [String], fieldMutable: [Bool], fieldHasDefault: [Bool]) {
+        serial = Self.nextSerial.wrappingAdd(1, ordering: .relaxed).newValue
         self.name = name
         self.fieldNames = fieldNames
         var index: [String: Int] = [:]
@@ -294,7 +355,8 @@ public final class ClassObject {
 public final class Instance {
     public let cls: ClassObject
     /// Field values, in the order of `cls.fieldNames`.
-    public internal(set) var fields: [Value]
+    /// Unchecked exclusivity, as `ListObject.items`: accesses are short and never overlap.
+    @exclusivity(unchecked) public internal(set) var fields: [Value]
     init(cls: ClassObject) {
         self.cls = cls
         self.fields = [Value](repeating: .nil, count: cls.fieldNames.count)
