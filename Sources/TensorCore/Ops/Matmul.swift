@@ -1,3 +1,4 @@
+import CBLAS
 // Matrix products. The work goes to `BLAS.sgemm`; the gradient rules pass transposes to
 // it as flags, so no transposed copy is ever made:
 //   C = A·B   ⇒   dA = dC·Bᵀ,   dB = Aᵀ·dC.
@@ -144,14 +145,12 @@ extension Tensor {
                 nw.accumulate(Tensor(storage: dw, shape: w.shape))
             }
             if b != nil, let nb = bias.node {  // db = Σ over rows of dy
-                let db = TensorStorage.zeros(count: nOut)
+                let db = TensorStorage.make(count: nOut)
                 let pd = db.pointer
-                // Each thread sums its own columns over all rows.
+                // Each thread sums its own columns over all rows, in row order (CBLAS/vmath.c,
+                // shared with the recurrent kernels' bias gradients).
                 Parallel.forChunks(nOut, grain: Swift.max(1, (1 << 15) / Swift.max(m, 1))) { cols in
-                    for r in 0..<m {
-                        let row = pg + r * nOut
-                        for j in cols { pd[j] += row[j] }
-                    }
+                    memento_column_sums(pg + cols.lowerBound, m, cols.count, nOut, pd + cols.lowerBound)
                 }
                 nb.accumulate(Tensor(storage: db, shape: [nOut]))
             }
