@@ -21,6 +21,12 @@ static set_threads_fn p_set_threads = NULL;
 static char load_error[512] = {0};
 static const char *coretype_set = NULL;
 
+void memento_cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
 int memento_cpu_has_avx512(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();

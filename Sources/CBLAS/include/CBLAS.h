@@ -41,6 +41,8 @@ void memento_sgemm(int transA, int transB, int m, int n, int k, float alpha,
                    const float *a, int lda, const float *b, int ldb, float beta,
                    float *c, int ldc);
 
+/// A spin-wait hint for the CPU (PAUSE on x86-64): used by the worker pool's busy waits.
+void memento_cpu_relax(void);
 /// Whether the CPU has the AVX-512 foundation instructions.
 int memento_cpu_has_avx512(void);
 
@@ -70,6 +72,10 @@ void memento_layernorm_backward(const float *dy, const float *xhat, const float 
 /// packing B (see vmath.c). Returns 0 when the CPU lacks AVX-512 (the caller then uses BLAS).
 int memento_gemm_nn_small(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                           float beta, float *c, long ldc);
+/// C = β·C + bias + A·B (bias, a row of n values added to every row of C, may be NULL):
+/// the same kernel for any number of rows. Returns 0 when the CPU lacks AVX-512.
+int memento_gemm_nn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                    float beta, const float *bias, float *c, long ldc);
 /// dx[i] = dy[i] · GELU'(x[i]).
 void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n);
 /// dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols (an out-of-place transpose).
@@ -84,6 +90,17 @@ void memento_lstm_forward_step(float *a, const float *cPrev, float *c, float *tc
 void memento_lstm_backward_step(const float *a, const float *tc, const float *cPrev, const float *gOut,
                                 const float *dh, float *dc, float *da, long H);
 
+/// Self-attention of one (batch, head) pair, forward: P = softmax(scale·Q·Kᵀ + mask) (T × T,
+/// masked weights exactly 0, a row with nothing to attend to all 0) and Y = P·V. Q, K, V
+/// have T rows of hs values, `ld` apart; `keep` (T values, 0 = padding) or NULL; Y rows are
+/// `ldy` apart; `work` holds hs·T floats. Returns 0 (doing nothing) without AVX-512.
+int memento_attention_forward(const float *q, const float *k, const float *v, long ld, long T, long hs, float scale,
+                              int causal, const float *keep, float *p, float *y, long ldy, float *work);
+/// Its backward: from P and dY (rows `ldy` apart) writes dQ, dK, dV (rows `ld` apart).
+/// `work` holds hs·T + 2·T·T floats. Returns 0 (doing nothing) without AVX-512.
+int memento_attention_backward(const float *q, const float *k, const float *v, long ld, const float *p, const float *dy,
+                               long ldy, long T, long hs, float scale, int causal, float *dq, float *dk, float *dv,
+                               float *work);
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@ import Dispatch
 
 /// Splits element-wise work across the cores (`BLAS.threads` of them) when there is enough
 /// of it, as PyTorch's `parallel_for` does: below `grain` elements one thread does it all,
-/// since waking another costs more than it saves.
+/// since handing work to another costs more than it saves. The threads are the worker pool's
+/// (WorkerPool.swift).
 public enum Parallel {
     /// Calls `body` on disjoint chunks of `0..<count`, concurrently when `count ≥ grain`.
     /// `body` must only write to memory belonging to its own chunk.
@@ -14,18 +15,13 @@ public enum Parallel {
             return
         }
         let parts = Swift.min(threads, count / Swift.max(grain / 2, 1))
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                box.value(count * p / parts ..< count * (p + 1) / parts)
-            }
-        }
+        runParts(parts, threads: threads) { p in body(count * p / parts ..< count * (p + 1) / parts) }
     }
-}
 
-/// A value handed to worker threads whose safety the caller guarantees (disjoint writes).
-@usableFromInline
-struct UncheckedSendable<T>: @unchecked Sendable {
-    @usableFromInline let value: T
-    @usableFromInline init(_ value: T) { self.value = value }
+    /// Runs `body(0) … body(parts − 1)` on up to `threads` threads of the worker pool
+    /// (WorkerPool.swift), the calling one included.
+    @usableFromInline
+    static func runParts(_ parts: Int, threads: Int, _ body: (Int) -> Void) {
+        WorkerPool.shared.run(parts: parts, threads: threads, body)
+    }
 }

@@ -1,6 +1,6 @@
 import CBLAS
 // Matrix products. The work goes to `BLAS.sgemm`; the gradient rules pass transposes to
-// it as flags, so no transposed copy is ever made:
+// it as flags (BLAS.sgemm decides whether a transposed copy pays):
 //   C = A·B   ⇒   dA = dC·Bᵀ,   dB = Aᵀ·dC.
 
 extension Tensor {
@@ -105,7 +105,8 @@ extension Tensor {
 extension Tensor {
     /// The affine map of a linear layer, y = x·Wᵀ + b, with W stored as [out, in] (PyTorch's
     /// layout, so checkpoints interoperate). x is [..., in]; y is [..., out]. One GEMM
-    /// forward, three backward (dx = dy·W, dW = dyᵀ·x, db = Σ dy); no transposed copies.
+    /// forward (the bias added by the product kernel), three backward (dx = dy·W,
+    /// dW = dyᵀ·x, db = Σ dy).
     public static func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?) throws -> Tensor {
         guard w.rank == 2 else { throw TensorError("linear", "weight must be [out, in], got \(shapeString(w.shape))") }
         let (nOut, nIn) = (w.shape[0], w.shape[1])
@@ -120,12 +121,8 @@ extension Tensor {
         outShape[outShape.count - 1] = nOut
         let out = TensorStorage.make(count: m * nOut)
         let po = out.pointer
-        if let b {
-            let pb = b.pointer
-            for r in 0..<m { (po + r * nOut).initialize(from: pb, count: nOut) }
-        }
         BLAS.sgemm(transA: false, transB: true, m: m, n: nOut, k: nIn, a: x.pointer, lda: nIn, b: w.pointer, ldb: nIn,
-                   beta: b == nil ? 0 : 1, c: po, ldc: nOut)
+                   c: po, ldc: nOut, bias: b?.pointer)
         withExtendedLifetime((x, w, b)) {}
         let bias = b ?? Tensor(0)
         let inputs = b == nil ? [x, w] : [x, w, bias]
