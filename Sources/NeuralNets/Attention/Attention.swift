@@ -87,12 +87,20 @@ func attentionCore(_ qkv: Tensor, heads nh: Int, causal: Bool, padding: Tensor?)
     let out = Tensor.makeStorage(count: B * T * C)
     let weights = Tensor.makeStorage(count: B * nh * T * T)
     let py = out.elements, pw = weights.elements
+    // Padding as one float per key (1 real, 0 padding) for the C kernel.
+    let keep: UnsafeMutablePointer<Float>? = pad
     // One (batch, head) pair per iteration, spread over the cores.
     Parallel.forChunks(B * nh, grain: 4) { pairs in
+        let work = UnsafeMutablePointer<Float>.allocate(capacity: hs * T)
+        defer { work.deallocate() }
         for pair in pairs {
             let (b, h) = (pair / nh, pair % nh)
             let q = pq + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
             let p = pw + (b * nh + h) * T * T
+            // The AVX-512 kernel (CBLAS/vmath.c: skips the products above the causal diagonal);
+            // the loops below where it does not run.
+            if memento_attention_forward(q, k, v, C3, T, hs, scale, causal ? 1 : 0, keep.map { $0 + b * T }, p,
+                                         py + b * T * C + h * hs, C, work) != 0 { continue }
             // S = Q·Kᵀ · scale   [T, T]
             BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs, alpha: scale, a: q, lda: C3, b: k, ldb: C3, c: p, ldc: T,
                        singleThreaded: true)
@@ -128,12 +136,15 @@ func attentionCore(_ qkv: Tensor, heads nh: Int, causal: Bool, padding: Tensor?)
         Parallel.forChunks(B * nh, grain: 4) { pairs in
             let dp = Tensor.makeStorage(count: T * T)  // this thread's dP / dS
             let pdp = dp.elements
+            let work = UnsafeMutablePointer<Float>.allocate(capacity: hs * T + 2 * T * T)
+            defer { work.deallocate() }
             for pair in pairs {
                 let (b, h) = (pair / nh, pair % nh)
                 let q = pq + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
                 let dq = pd + b * T * C3 + h * hs, dk = dq + C, dv = dq + 2 * C
                 let p = pw + (b * nh + h) * T * T
                 let dy = pg + b * T * C + h * hs
+                if memento_attention_backward(q, k, v, C3, p, dy, C, T, hs, scale, causal ? 1 : 0, dq, dk, dv, work) != 0 { continue }
                 // dV = Pᵀ·dY;  dP = dY·Vᵀ
                 BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T, a: p, lda: T, b: dy, ldb: C, c: dv, ldc: C3, singleThreaded: true)
                 BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs, a: dy, lda: C, b: v, ldb: C3, c: pdp, ldc: T, singleThreaded: true)

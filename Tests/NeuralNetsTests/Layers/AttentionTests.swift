@@ -37,6 +37,26 @@ struct AttentionTests {
         #expect(sums.scalars.allSatisfy { Swift.abs($0 - 1) < 1e-5 })
     }
 
+    /// The same at sizes where the kernel's row blocks (4), vector blocks (16) and causal
+    /// trimming all have leftovers: T = 37, head size 20.
+    @Test(arguments: [(true, false), (false, true), (true, true)])
+    func fusedMatchesReferenceLarger(causal: Bool, padded: Bool) throws {
+        var rng = RNG(seed: 3)
+        let (b, t, d) = (2, 37, 60)
+        let mha = try MultiHeadAttention(dModel: d, heads: 3, rng: &rng)
+        let x = randn([b, t, d], seed: 4)
+        var keep = [Float](repeating: 1, count: b * t)
+        for i in [5, 6, 20, 36, t + 1, t + 17, t + 33] { keep[i] = 0 }
+        let padding = padded ? try Tensor(keep, shape: [b, t]) : nil
+        let fused = try AttentionTests.grads(mha, x) { x in let r = try mha(x, causal: causal, padding: padding); return [r.output] }
+        let ref = try AttentionTests.grads(mha, x) { x in let r = try mha.reference(x, causal: causal, padding: padding); return [r.output] }
+        for (i, (a, e)) in zip(fused, ref).enumerated() {
+            #expect(maxDiff(a, e) < 1e-4, "item \(i): \(maxDiff(a, e))")
+        }
+        let w1 = try mha(x, causal: causal, padding: padding).weights, w2 = try mha.reference(x, causal: causal, padding: padding).weights
+        #expect(maxDiff(w1, w2) < 1e-5)
+    }
+
     @Test func layerNormMatchesReference() throws {
         let ln = try LayerNorm(6)
         try ln.gamma.assign(randn([6], seed: 3))
