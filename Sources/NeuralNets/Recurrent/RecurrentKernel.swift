@@ -35,6 +35,12 @@ enum RecurrentKernel {
     /// is split across threads.
     static let parallelWork = 1 << 25
 
+    /// Sequences per part when the batch is split: the threads take parts as they finish
+    /// them, so a core that runs slower for a while gets fewer. Four rows are one register
+    /// block of the product kernel, so smaller parts cost no efficiency there (W_hhᵀ is read
+    /// once per block of 4 rows either way).
+    static let sequencesPerPart = 4
+
     struct Weights {
         let wih: Tensor, whh: Tensor, bih: Tensor, bhh: Tensor
     }
@@ -49,48 +55,59 @@ enum RecurrentKernel {
         let reset: UnsafeMutablePointer<Float>? = resets?.unsafePointer
         @inline(__always) func isReset(_ b: Int, _ t: Int) -> Bool { reset.map { $0[b * T + t] != 0 } ?? false }
 
-        // x in time-major order (kept for dW_ih).
-        let xT = Tensor.makeStorage(count: B * T * I)
-        let pxT = xT.elements
-        for t in 0..<T { for b in 0..<B { (pxT + (t * B + b) * I).update(from: px + (b * T + t) * I, count: I) } }
-        // Input projections of every step at once: act = x·W_ihᵀ + b_ih (+ b_hh, except for
-        // the GRU, whose n gate needs the recurrent part separately).
-        let act = Tensor.makeStorage(count: B * T * GH)
-        let pa = act.elements
+        // z [T, B, H + I]: row t·B + b holds the state step t starts from, then x_t — the A
+        // operand of the step's product and of the weight gradients.
+        let Z = H + I
+        let zs = Tensor.makeStorage(count: B * T * Z)
+        let pz = zs.elements
+        for t in 0..<T { for b in 0..<B { (pz + (t * B + b) * Z + H).update(from: px + (b * T + t) * I, count: I) } }
+        // The LSTM's and the Elman RNN's gates are z_t·[W_hh; W_ih]ᵀ + b_ih + b_hh: one product
+        // per step with k = H + I, which also sums the input projection (for the GRU the
+        // recurrent part of its n gate must stay separate). A single step of a few sequences
+        // (an actor choosing its next action) would spend more on copying the weights than on
+        // the product: it reads W_hh as it is, with the input projection done first.
+        let transposeOnce = B * T > 4
+        let fused = transposeOnce && kind != .gru && I <= 256
         let bias = UnsafeMutablePointer<Float>.allocate(capacity: GH)
+        defer { bias.deallocate() }
         bias.initialize(from: pbih, count: GH)
         if kind != .gru { for j in 0..<GH { bias[j] += pbhh[j] } }
-        BLAS.sgemm(transA: false, transB: true, m: B * T, n: GH, k: I, a: pxT, lda: I, b: pwih, ldb: I, c: pa, ldc: GH, bias: bias)
-        bias.deallocate()
+        let act = Tensor.makeStorage(count: B * T * GH)
+        let pa = act.elements
+        if !fused {  // all steps' input projections at once: act = x·W_ihᵀ + bias
+            BLAS.sgemm(transA: false, transB: true, m: B * T, n: GH, k: I, a: pz + H, lda: Z, b: pwih, ldb: I, c: pa, ldc: GH, bias: bias)
+        }
 
         let out = Tensor.makeStorage(count: B * T * H)       // h_t (batch-major: the output)
-        let hprev = Tensor.makeStorage(count: B * T * H)     // the state each step started from
         let cells = kind == .lstm ? Tensor.makeStorage(count: B * T * H) : nil       // c_t
         let cprev = kind == .lstm ? Tensor.makeStorage(count: B * T * H) : nil
         let tanhCells = kind == .lstm ? Tensor.makeStorage(count: B * T * H) : nil  // tanh(c_t), reused backward
         let hnAll = kind == .gru ? Tensor.makeStorage(count: B * T * H) : nil        // W_hn·h + b_hn
         let hproj = kind == .gru ? Tensor.makeStorage(count: B * GH) : nil
-        let po = out.elements, php = hprev.elements
+        let po = out.elements
 
         // The state entering step 0.
         for b in 0..<B {
             for j in 0..<H {
                 let r = isReset(b, 0)
-                php[b * H + j] = r ? 0 : (h0.map { $0.unsafePointer[b * H + j] } ?? 0)
+                pz[b * Z + j] = r ? 0 : (h0.map { $0.unsafePointer[b * H + j] } ?? 0)
                 if let cp = cprev { cp.elements[b * H + j] = r ? 0 : (c0.map { $0.unsafePointer[b * H + j] } ?? 0) }
             }
         }
 
-        // W_hhᵀ [H, GH], made once per unroll: the per-step product reads it in place. For a
-        // single step of a few sequences (an actor choosing its next action) the copy would
-        // cost more than the product, which then reads W_hh as it is (an NT product).
-        let transposeOnce = B * T > 4
-        let whhT = Tensor.makeStorage(count: transposeOnce ? H * GH : 0)
-        let pwt = whhT.elements
+        // [W_hh; W_ih]ᵀ [H + I, GH] (or W_hhᵀ [H, GH]), made once per unroll: the per-step
+        // product reads it in place.
+        let kw = fused ? Z : H
+        let wT = Tensor.makeStorage(count: transposeOnce ? kw * GH : 0)
+        let pwt = wT.elements
         if transposeOnce { memento_transpose(pwhh, GH, H, H, pwt, GH) }
-        /// c[rows, GH] += h[rows, H] · W_hhᵀ, with h rows `lda` apart and c rows `ldc` apart.
+        if fused { memento_transpose(pwih, GH, I, I, pwt + H * GH, GH) }
+        /// c[rows, GH] (+)= z[rows] · Wᵀ, with z rows `lda` apart and c rows `ldc` apart: the
+        /// whole pre-activation (bias included) when fused, else added to c.
         func recurrentProduct(rows: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
-            if transposeOnce {
+            if fused {
+                BLAS.smallProduct(m: rows, n: GH, k: Z, a: a, lda: lda, b: pwt, ldb: GH, beta: 0, c: c, ldc: ldc, bias: bias)
+            } else if transposeOnce {
                 BLAS.smallProduct(m: rows, n: GH, k: H, a: a, lda: lda, b: pwt, ldb: GH, beta: 1, c: c, ldc: ldc)
             } else {
                 BLAS.sgemm(transA: false, transB: true, m: rows, n: GH, k: H, a: a, lda: lda, b: pwhh, ldb: H, beta: 1, c: c, ldc: ldc)
@@ -101,21 +118,21 @@ enum RecurrentKernel {
         // updates (32 episodes × ~15 steps × LSTM(64)) ran 10–18 % faster on one thread on the
         // 2-core benchmark machine, while `lstm_train_step` (32 × 64 × LSTM(128)) gains.
         let parallel = B >= 2 && B * T * H * GH >= RecurrentKernel.parallelWork
-        Parallel.forChunks(B, grain: parallel ? 1 : Int.max) { batch in
+        Parallel.forChunks(B, chunk: parallel ? RecurrentKernel.sequencesPerPart : B) { batch in
             for t in 0..<T {
                 let rows = batch.count, b0 = batch.lowerBound
                 if kind == .gru {
                     let hq = hproj!.elements
                     for b in batch { (hq + b * GH).update(from: pbhh, count: GH) }
-                    recurrentProduct(rows: rows, a: php + (t * B + b0) * H, lda: H, c: hq + b0 * GH, ldc: GH)
+                    recurrentProduct(rows: rows, a: pz + (t * B + b0) * Z, lda: Z, c: hq + b0 * GH, ldc: GH)
                 } else {
-                    recurrentProduct(rows: rows, a: php + (t * B + b0) * H, lda: H, c: pa + (t * B + b0) * GH, ldc: GH)
+                    recurrentProduct(rows: rows, a: pz + (t * B + b0) * Z, lda: Z, c: pa + (t * B + b0) * GH, ldc: GH)
                 }
                 for b in batch {
                     let row = t * B + b                  // this step's row of the time-major buffers
                     let a = pa + row * GH                // its gate pre-activations
                     let h = po + (b * T + t) * H
-                    let hPrev = php + row * H
+                    let hPrev = pz + row * Z
                     switch kind {
                     case .rnnTanh:
                         memento_vtanh(a, h, H)                                    // h' = tanh(a)
@@ -142,7 +159,7 @@ enum RecurrentKernel {
                     // The state entering the next step (zero at an episode start).
                     if t + 1 < T {
                         let r = isReset(b, t + 1)
-                        let next = php + (row + B) * H
+                        let next = pz + (row + B) * Z
                         if r { next.initialize(repeating: 0, count: H) } else { next.initialize(from: h, count: H) }
                         if let cp = cprev {
                             let nc = cp.elements + (row + B) * H
@@ -162,26 +179,27 @@ enum RecurrentKernel {
             cT.elements.initialize(from: cells!.elements + (T - 1) * B * H, count: B * H)
             outputs.append((cT, [B, H]))
         }
-        withExtendedLifetime((x, w.wih, w.whh, w.bih, w.bhh, h0, c0, resets, whhT)) {}
+        withExtendedLifetime((x, w.wih, w.whh, w.bih, w.bhh, h0, c0, resets, wT)) {}
 
         var inputs = [x, w.wih, w.whh, w.bih, w.bhh]
         if let h0 { inputs.append(h0) }
         if let c0 { inputs.append(c0) }
         return Tensor.recordMulti(kind.rawValue, outputs: outputs, inputs: inputs) { grads in
-            backward(kind, grads: grads, B: B, T: T, I: I, H: H, x: x, xT: xT, w: w, h0: h0, c0: c0, resets: resets,
-                     act: act, out: out, hprev: hprev, tanhCells: tanhCells, cprev: cprev, hnAll: hnAll)
+            backward(kind, grads: grads, B: B, T: T, I: I, H: H, x: x, z: zs, w: w, h0: h0, c0: c0, resets: resets,
+                     act: act, out: out, tanhCells: tanhCells, cprev: cprev, hnAll: hnAll)
         }
     }
 
     // MARK: - Backward (through time)
 
     static func backward(
-        _ kind: Kind, grads: [Tensor?], B: Int, T: Int, I: Int, H: Int, x: Tensor, xT: TensorStorage, w: Weights, h0: Tensor?, c0: Tensor?,
-        resets: Tensor?, act: TensorStorage, out: TensorStorage, hprev: TensorStorage, tanhCells: TensorStorage?,
+        _ kind: Kind, grads: [Tensor?], B: Int, T: Int, I: Int, H: Int, x: Tensor, z: TensorStorage, w: Weights, h0: Tensor?, c0: Tensor?,
+        resets: Tensor?, act: TensorStorage, out: TensorStorage, tanhCells: TensorStorage?,
         cprev: TensorStorage?, hnAll: TensorStorage?
     ) {
         let G = kind.gates, GH = G * H
-        let pa = act.elements, po = out.elements, php = hprev.elements
+        let Z = H + I
+        let pa = act.elements, po = out.elements, pz = z.elements
         let reset: UnsafeMutablePointer<Float>? = resets?.unsafePointer
         @inline(__always) func isReset(_ b: Int, _ t: Int) -> Bool { reset.map { $0[b * T + t] != 0 } ?? false }
         let gOut = grads[0]?.unsafePointer
@@ -198,12 +216,12 @@ enum RecurrentKernel {
         if kind == .lstm, let g = grads[2] { dc.update(from: g.unsafePointer, count: B * H) }
 
         let parallel = B >= 2 && B * T * H * GH >= RecurrentKernel.parallelWork
-        Parallel.forChunks(B, grain: parallel ? 1 : Int.max) { batch in
+        Parallel.forChunks(B, chunk: parallel ? RecurrentKernel.sequencesPerPart : B) { batch in
             for t in stride(from: T - 1, through: 0, by: -1) {
                 for b in batch {
                     let row = t * B + b
                     let a = pa + row * GH, da = pdA + row * GH, dq = pdQ + row * GH
-                    let h = po + (b * T + t) * H, hPrev = php + row * H
+                    let h = po + (b * T + t) * H, hPrev = pz + row * Z
                     if kind != .lstm, let gOut {  // the LSTM's kernel adds it itself
                         let go = gOut + (b * T + t) * H, d = dh + b * H
                         for j in 0..<H { d[j] += go[j] }
@@ -248,15 +266,31 @@ enum RecurrentKernel {
 
         // Weight gradients of all steps at once.
         let BT = B * T
-        if w.whh.requiresGrad {  // dW_hh [GH, H] = dQᵀ · h_prev
-            let d = Tensor.makeStorage(count: GH * H)
-            BLAS.sgemm(transA: true, transB: false, m: GH, n: H, k: BT, a: pdQ, lda: GH, b: php, ldb: H, c: d.elements, ldc: H)
-            w.whh.accumulateGradient(Tensor(filledStorage: d, shape: [GH, H]))
-        }
-        if w.wih.requiresGrad {  // dW_ih [GH, I] = dAᵀ · x
-            let d = Tensor.makeStorage(count: GH * I)
-            BLAS.sgemm(transA: true, transB: false, m: GH, n: I, k: BT, a: pdA, lda: GH, b: xT.elements, ldb: I, c: d.elements, ldc: I)
-            w.wih.accumulateGradient(Tensor(filledStorage: d, shape: [GH, I]))
+        if kind != .gru && (w.whh.requiresGrad || w.wih.requiresGrad) {
+            // [dW_hh dW_ih] [GH, H + I] = dAᵀ · z in one product (dQ = dA), then split.
+            let d = Tensor.makeStorage(count: GH * Z)
+            BLAS.sgemm(transA: true, transB: false, m: GH, n: Z, k: BT, a: pdA, lda: GH, b: pz, ldb: Z, c: d.elements, ldc: Z)
+            if w.whh.requiresGrad {
+                let dh = Tensor.makeStorage(count: GH * H)
+                for g in 0..<GH { (dh.elements + g * H).initialize(from: d.elements + g * Z, count: H) }
+                w.whh.accumulateGradient(Tensor(filledStorage: dh, shape: [GH, H]))
+            }
+            if w.wih.requiresGrad {
+                let di = Tensor.makeStorage(count: GH * I)
+                for g in 0..<GH { (di.elements + g * I).initialize(from: d.elements + g * Z + H, count: I) }
+                w.wih.accumulateGradient(Tensor(filledStorage: di, shape: [GH, I]))
+            }
+        } else {
+            if w.whh.requiresGrad {  // dW_hh [GH, H] = dQᵀ · h_prev
+                let d = Tensor.makeStorage(count: GH * H)
+                BLAS.sgemm(transA: true, transB: false, m: GH, n: H, k: BT, a: pdQ, lda: GH, b: pz, ldb: Z, c: d.elements, ldc: H)
+                w.whh.accumulateGradient(Tensor(filledStorage: d, shape: [GH, H]))
+            }
+            if w.wih.requiresGrad {  // dW_ih [GH, I] = dAᵀ · x
+                let d = Tensor.makeStorage(count: GH * I)
+                BLAS.sgemm(transA: true, transB: false, m: GH, n: I, k: BT, a: pdA, lda: GH, b: pz + H, ldb: Z, c: d.elements, ldc: I)
+                w.wih.accumulateGradient(Tensor(filledStorage: d, shape: [GH, I]))
+            }
         }
         func columnSums(_ p: UnsafeMutablePointer<Float>) -> Tensor {
             let s = Tensor.makeStorage(count: GH)
@@ -288,7 +322,7 @@ enum RecurrentKernel {
             d.elements.initialize(from: dc, count: B * H)
             c0.accumulateGradient(Tensor(filledStorage: d, shape: [B, H]))
         }
-        withExtendedLifetime((act, out, hprev, tanhCells, cprev, hnAll, dA, dQ, stateGrads, x, xT, w.wih, w.whh, resets)) {}
+        withExtendedLifetime((act, out, z, tanhCells, cprev, hnAll, dA, dQ, stateGrads, x, w.wih, w.whh, resets)) {}
     }
 }
 

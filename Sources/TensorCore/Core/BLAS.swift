@@ -131,18 +131,18 @@ public enum BLAS {
         }
     }
 
-    /// C = β·C + A·B (row-major, no transposes) for a product with few rows whose B is
+    /// C = β·C (+ bias) + A·B (row-major, no transposes) for a product with few rows whose B is
     /// reused across calls (a recurrent step's weights): a kernel that reads B in place
     /// instead of packing it on every call (CBLAS/vmath.c); OpenBLAS where that kernel does
     /// not run. Single-threaded.
     public static func smallProduct(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil
     ) {
         if m == 0 || n == 0 { return }
-        if k > 0 && memento_gemm_nn_small(m, n, k, a, lda, b, ldb, beta, c, ldc) != 0 { return }
+        if k > 0 && memento_gemm_nn(m, n, k, a, lda, b, ldb, beta, bias, c, ldc) != 0 { return }
         sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-              singleThreaded: true)
+              bias: bias, singleThreaded: true)
     }
 
     /// Operand pointers handed to the worker threads of one product (each writes its own

@@ -18,6 +18,22 @@ public enum Parallel {
         runParts(parts, threads: threads) { p in body(count * p / parts ..< count * (p + 1) / parts) }
     }
 
+    /// Calls `body` on the chunks `0..<chunk`, `chunk..<2·chunk`, … of `0..<count`, which the
+    /// threads take one at a time, each as soon as it finished its previous one: more
+    /// chunks than threads balance work whose cost varies, or threads that run at
+    /// different speeds (on a shared machine, one core is often slower for a while).
+    /// `body` must only write to memory belonging to its own chunk.
+    @inlinable
+    public static func forChunks(_ count: Int, chunk: Int, _ body: (Range<Int>) -> Void) {
+        let chunk = Swift.max(chunk, 1)
+        let parts = (count + chunk - 1) / chunk
+        if BLAS.threads <= 1 || parts <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        runParts(parts, threads: BLAS.threads) { p in body(p * chunk ..< Swift.min(count, (p + 1) * chunk)) }
+    }
+
     /// Runs `body(0) … body(parts − 1)` on up to `threads` threads of the worker pool
     /// (WorkerPool.swift), the calling one included.
     @usableFromInline
