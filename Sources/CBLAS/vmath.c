@@ -331,8 +331,9 @@ void memento_layernorm_backward(const float *dy, const float *xhat, const float 
 // core here).
 #if defined(__x86_64__)
 __attribute__((target("avx512f"), always_inline))
-static inline void gemm_block512(const int R, const int Q, long i, long j, const __mmask16 mk[4], long k, const float *a,
-                                 long lda, const float *b, long ldb, float beta, const float *bias, float *c, long ldc) {
+static inline void gemm_block512(const int TA, const int R, const int Q, long i, long j, const __mmask16 mk[4], long k,
+                                 const float *a, long lda, const float *b, long ldb, float beta, const float *bias, float *c,
+                                 long ldc) {
     __m512 acc[4][4];
     for (int q = 0; q < Q; q++) {
         __m512 init = bias ? _mm512_maskz_loadu_ps(mk[q], bias + j + 16 * q) : _mm512_setzero_ps();
@@ -343,7 +344,9 @@ static inline void gemm_block512(const int R, const int Q, long i, long j, const
         __m512 bv[4];
         for (int q = 0; q < Q; q++) bv[q] = _mm512_maskz_loadu_ps(mk[q], brow + 16 * q);
         for (int r = 0; r < R; r++) {
-            __m512 av = _mm512_set1_ps(a[(i + r) * lda + p]);
+            // A's element (i + r, p): row i + r of A, or (TA) column i + r of A stored k × m,
+            // where the R elements of one p are next to each other.
+            __m512 av = _mm512_set1_ps(TA ? a[p * lda + i + r] : a[(i + r) * lda + p]);
             for (int q = 0; q < Q; q++) acc[r][q] = _mm512_fmadd_ps(av, bv[q], acc[r][q]);
         }
     }
@@ -358,43 +361,50 @@ static inline void gemm_block512(const int R, const int Q, long i, long j, const
 }
 
 // The R × (16·Q) blocks, R ≤ 4 rows and Q ≤ 4 vectors of columns, each compiled on its own.
-#define GEMM_BLOCK_Q(R)                                                                                          \
-    __attribute__((target("avx512f"))) static void gemm_rows##R(int Q, long i, long j, const __mmask16 mk[4], long k, \
-                                                                const float *a, long lda, const float *b, long ldb,     \
-                                                                float beta, const float *bias, float *c, long ldc) {    \
+#define GEMM_BLOCK_Q(TA, R)                                                                                      \
+    __attribute__((target("avx512f"))) static void gemm_rows##TA##R(int Q, long i, long j, const __mmask16 mk[4],     \
+                                                                     long k, const float *a, long lda, const float *b, \
+                                                                     long ldb, float beta, const float *bias, float *c, \
+                                                                     long ldc) {                                       \
         switch (Q) {                                                                                             \
-        case 1: gemm_block512(R, 1, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                     \
-        case 2: gemm_block512(R, 2, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                     \
-        case 3: gemm_block512(R, 3, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                     \
-        default: gemm_block512(R, 4, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                    \
+        case 1: gemm_block512(TA, R, 1, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                 \
+        case 2: gemm_block512(TA, R, 2, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                 \
+        case 3: gemm_block512(TA, R, 3, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                 \
+        default: gemm_block512(TA, R, 4, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                \
         }                                                                                                        \
     }
-GEMM_BLOCK_Q(1)
-GEMM_BLOCK_Q(2)
-GEMM_BLOCK_Q(3)
-GEMM_BLOCK_Q(4)
+GEMM_BLOCK_Q(0, 1)
+GEMM_BLOCK_Q(0, 2)
+GEMM_BLOCK_Q(0, 3)
+GEMM_BLOCK_Q(0, 4)
+GEMM_BLOCK_Q(1, 1)
+GEMM_BLOCK_Q(1, 2)
+GEMM_BLOCK_Q(1, 3)
+GEMM_BLOCK_Q(1, 4)
 
-__attribute__((target("avx512f")))
-static void gemm_nn_small512(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
-                             float beta, const float *bias, float *c, long ldc) {
-    for (long j = 0; j < n; j += 64) {
-        __mmask16 mk[4];
-        for (int q = 0; q < 4; q++) {
-            long left = n - j - 16 * q;
-            mk[q] = left >= 16 ? (__mmask16)0xFFFF : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1));
-        }
-        // Only the vectors that hold columns of C: a block of 16 columns costs a quarter of 64.
-        int Q = n - j >= 64 ? 4 : (int)((n - j + 15) / 16);
-        long i = 0;
-        for (; i + 4 <= m; i += 4) gemm_rows4(Q, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc);
-        switch (m - i) {
-        case 3: gemm_rows3(Q, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;
-        case 2: gemm_rows2(Q, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;
-        case 1: gemm_rows1(Q, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;
-        default: break;
-        }
+#define GEMM_DRIVER(NAME, TA)                                                                                   \
+    __attribute__((target("avx512f"))) static void NAME(long m, long n, long k, const float *a, long lda, const float *b, \
+                                                        long ldb, float beta, const float *bias, float *c, long ldc) {    \
+        for (long j = 0; j < n; j += 64) {                                                                       \
+            __mmask16 mk[4];                                                                                     \
+            for (int q = 0; q < 4; q++) {                                                                        \
+                long left = n - j - 16 * q;                                                                      \
+                mk[q] = left >= 16 ? (__mmask16)0xFFFF : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1)); \
+            }                                                                                                    \
+            /* Only the vectors that hold columns of C: a panel of 16 columns costs a quarter of 64. */         \
+            int Q = n - j >= 64 ? 4 : (int)((n - j + 15) / 16);                                                  \
+            long i = 0;                                                                                          \
+            for (; i + 4 <= m; i += 4) gemm_rows##TA##4(Q, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc);    \
+            switch (m - i) {                                                                                     \
+            case 3: gemm_rows##TA##3(Q, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                \
+            case 2: gemm_rows##TA##2(Q, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                \
+            case 1: gemm_rows##TA##1(Q, i, j, mk, k, a, lda, b, ldb, beta, bias, c, ldc); break;                \
+            default: break;                                                                                      \
+            }                                                                                                    \
+        }                                                                                                        \
     }
-}
+GEMM_DRIVER(gemm_nn_small512, 0)
+GEMM_DRIVER(gemm_tn512, 1)
 #endif
 
 int memento_gemm_nn_small(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
@@ -409,6 +419,14 @@ int memento_gemm_nn(long m, long n, long k, const float *a, long lda, const floa
                     float beta, const float *bias, float *c, long ldc) {
 #if defined(__x86_64__)
     if (use_avx512()) { gemm_nn_small512(m, n, k, a, lda, b, ldb, beta, bias, c, ldc); return 1; }
+#endif
+    return 0;
+}
+
+int memento_gemm_tn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc) {
+#if defined(__x86_64__)
+    if (use_avx512()) { gemm_tn512(m, n, k, a, lda, b, ldb, beta, NULL, c, ldc); return 1; }
 #endif
     return 0;
 }

@@ -76,6 +76,10 @@ int memento_gemm_nn_small(long m, long n, long k, const float *a, long lda, cons
 /// the same kernel for any number of rows. Returns 0 when the CPU lacks AVX-512.
 int memento_gemm_nn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                     float beta, const float *bias, float *c, long ldc);
+/// C = β·C + Aᵀ·B with A stored k × m (row stride lda): the same kernel reading A's columns
+/// (a weight gradient dW = dYᵀ·X without transposing dY). Returns 0 without AVX-512.
+int memento_gemm_tn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc);
 /// dx[i] = dy[i] · GELU'(x[i]).
 void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n);
 /// dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols (an out-of-place transpose).
