@@ -1,5 +1,7 @@
-// Vectorised exp, sigmoid and tanh over arrays: the transcendental functions that dominate
-// recurrent cells, softmax and attention once the matrix products go to OpenBLAS.
+// Memento's C kernels, AVX-512 chosen at run time (other CPUs get plain loops, or the caller
+// falls back to OpenBLAS): vectorised exp, sigmoid, tanh and GELU; Adam; layer norm; the
+// in-place matrix-product kernel and, built on it, attention for one (batch, head) pair;
+// the LSTM step's gate math; a transpose; column sums.
 //
 // exp uses the Cephes single-precision scheme: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6
 // polynomial for e^r, and 2^n built in the exponent bits; about 1 ulp. Inputs below −87.3
