@@ -198,9 +198,13 @@ func runSuite(_ suite: String, cases: [BenchCase], rounds: Int, log: (String) ->
             // Warm-up, not counted.
             _ = try c.sample()
             if usePeer { _ = try peer!.sample(c.peerCase!) }
-            for _ in 0..<rounds {
+            let showSamples = ProcessInfo.processInfo.environment["MEMENTO_BENCH_SAMPLES"] != nil
+            for round in 0..<rounds {
                 mine.append(try c.sample())
                 if usePeer { theirs.append(try peer!.sample(c.peerCase!)) }
+                if showSamples {  // every round, to see the machine's drift
+                    log("  \(suite)/\(c.name) round \(round + 1): memento \(mine.last!)" + (usePeer ? ", peer \(theirs.last!)" : ""))
+                }
             }
         } catch {
             log("error in \(suite)/\(c.name): \(error)")

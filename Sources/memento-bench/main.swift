@@ -14,6 +14,7 @@ struct MementoBench: ParsableCommand {
            "peer": y, "peer_name": …, "ratio": x/y}
         Peers are the scripts in bench/peers/, run by the Python of bench/setup-peers.sh
         (override with MEMENTO_PEERS_PYTHON); a missing peer gives null and a reason.
+        MEMENTO_BENCH_SAMPLES=1 logs every round's pair of samples on stderr.
         Examples:
           swift run -c release memento-bench tensor
           swift run -c release memento-bench all --json --rounds 7

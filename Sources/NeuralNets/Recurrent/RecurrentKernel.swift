@@ -267,17 +267,19 @@ enum RecurrentKernel {
         // Weight gradients of all steps at once.
         let BT = B * T
         if kind != .gru && (w.whh.requiresGrad || w.wih.requiresGrad) {
-            // [dW_hh dW_ih] [GH, H + I] = dAᵀ · z in one product (dQ = dA), then split.
-            let d = Tensor.makeStorage(count: GH * Z)
-            BLAS.sgemm(transA: true, transB: false, m: GH, n: Z, k: BT, a: pdA, lda: GH, b: pz, ldb: Z, c: d.elements, ldc: Z)
+            // [dW_hh dW_ih]ᵀ [H + I, GH] = zᵀ · dA in one product (dQ = dA), then transposed
+            // into the two gradients. (This way round the product's 64-column panels are all
+            // full: GH is a multiple of 64, H + I usually is not.)
+            let d = Tensor.makeStorage(count: Z * GH)
+            BLAS.sgemm(transA: true, transB: false, m: Z, n: GH, k: BT, a: pz, lda: Z, b: pdA, ldb: GH, c: d.elements, ldc: GH)
             if w.whh.requiresGrad {
                 let dh = Tensor.makeStorage(count: GH * H)
-                for g in 0..<GH { (dh.elements + g * H).initialize(from: d.elements + g * Z, count: H) }
+                memento_transpose(d.elements, H, GH, GH, dh.elements, H)
                 w.whh.accumulateGradient(Tensor(filledStorage: dh, shape: [GH, H]))
             }
             if w.wih.requiresGrad {
                 let di = Tensor.makeStorage(count: GH * I)
-                for g in 0..<GH { (di.elements + g * I).initialize(from: d.elements + g * Z + H, count: I) }
+                memento_transpose(d.elements + H * GH, I, GH, GH, di.elements, I)
                 w.wih.accumulateGradient(Tensor(filledStorage: di, shape: [GH, I]))
             }
         } else {
