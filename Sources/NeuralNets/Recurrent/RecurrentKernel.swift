@@ -55,15 +55,21 @@ enum RecurrentKernel {
         let reset: UnsafeMutablePointer<Float>? = resets?.unsafePointer
         @inline(__always) func isReset(_ b: Int, _ t: Int) -> Bool { reset.map { $0[b * T + t] != 0 } ?? false }
 
-        // z [T, B, H + I]: row t·B + b holds the state step t starts from, then x_t — the A
-        // operand of the step's product and of the weight gradients.
-        let Z = H + I
+        // z [T, B, H + I + 1]: row t·B + b holds the state step t starts from, then x_t, then
+        // a 1 — the A operand of the step's product and of the weight gradients.
+        let Z = H + I + 1
         let zs = Tensor.makeStorage(count: B * T * Z)
         let pz = zs.elements
-        for t in 0..<T { for b in 0..<B { (pz + (t * B + b) * Z + H).update(from: px + (b * T + t) * I, count: I) } }
-        // The LSTM's and the Elman RNN's gates are z_t·[W_hh; W_ih]ᵀ + b_ih + b_hh: one product
-        // per step with k = H + I, which also sums the input projection (for the GRU the
-        // recurrent part of its n gate must stay separate). A single step of a few sequences
+        for t in 0..<T {
+            for b in 0..<B {
+                let row = pz + (t * B + b) * Z
+                (row + H).update(from: px + (b * T + t) * I, count: I)
+                row[H + I] = 1
+            }
+        }
+        // The LSTM's and the Elman RNN's gates are z_t·[W_hh; W_ih; b_ih + b_hh]ᵀ: one product
+        // per step with k = H + I + 1, which also sums the input projection and adds the bias
+        // (for the GRU the recurrent part of its n gate must stay separate). A single step of a few sequences
         // (an actor choosing its next action) would spend more on copying the weights than on
         // the product: it reads W_hh as it is, with the input projection done first.
         let transposeOnce = B * T > 4
@@ -95,18 +101,21 @@ enum RecurrentKernel {
             }
         }
 
-        // [W_hh; W_ih]ᵀ [H + I, GH] (or W_hhᵀ [H, GH]), made once per unroll: the per-step
-        // product reads it in place.
+        // [W_hh; W_ih; b]ᵀ [H + I + 1, GH] (or W_hhᵀ [H, GH]), made once per unroll: the
+        // per-step product reads it in place.
         let kw = fused ? Z : H
         let wT = Tensor.makeStorage(count: transposeOnce ? kw * GH : 0)
         let pwt = wT.elements
         if transposeOnce { memento_transpose(pwhh, GH, H, H, pwt, GH) }
-        if fused { memento_transpose(pwih, GH, I, I, pwt + H * GH, GH) }
+        if fused {
+            memento_transpose(pwih, GH, I, I, pwt + H * GH, GH)
+            (pwt + (H + I) * GH).update(from: bias, count: GH)
+        }
         /// c[rows, GH] (+)= z[rows] · Wᵀ, with z rows `lda` apart and c rows `ldc` apart: the
         /// whole pre-activation (bias included) when fused, else added to c.
         func recurrentProduct(rows: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
             if fused {
-                BLAS.smallProduct(m: rows, n: GH, k: Z, a: a, lda: lda, b: pwt, ldb: GH, beta: 0, c: c, ldc: ldc, bias: bias)
+                BLAS.smallProduct(m: rows, n: GH, k: Z, a: a, lda: lda, b: pwt, ldb: GH, beta: 0, c: c, ldc: ldc)
             } else if transposeOnce {
                 BLAS.smallProduct(m: rows, n: GH, k: H, a: a, lda: lda, b: pwt, ldb: GH, beta: 1, c: c, ldc: ldc)
             } else {
@@ -198,7 +207,7 @@ enum RecurrentKernel {
         cprev: TensorStorage?, hnAll: TensorStorage?
     ) {
         let G = kind.gates, GH = G * H
-        let Z = H + I
+        let Z = H + I + 1
         let pa = act.elements, po = out.elements, pz = z.elements
         let reset: UnsafeMutablePointer<Float>? = resets?.unsafePointer
         @inline(__always) func isReset(_ b: Int, _ t: Int) -> Bool { reset.map { $0[b * T + t] != 0 } ?? false }
@@ -266,21 +275,31 @@ enum RecurrentKernel {
 
         // Weight gradients of all steps at once.
         let BT = B * T
-        if kind != .gru && (w.whh.requiresGrad || w.wih.requiresGrad) {
-            // [dW_hh dW_ih]ᵀ [H + I, GH] = zᵀ · dA in one product (dQ = dA), then transposed
-            // into the two gradients. (This way round the product's 64-column panels are all
-            // full: GH is a multiple of 64, H + I usually is not.)
-            let d = Tensor.makeStorage(count: Z * GH)
-            BLAS.sgemm(transA: true, transB: false, m: Z, n: GH, k: BT, a: pz, lda: Z, b: pdA, ldb: GH, c: d.elements, ldc: GH)
-            if w.whh.requiresGrad {
-                let dh = Tensor.makeStorage(count: GH * H)
-                memento_transpose(d.elements, H, GH, GH, dh.elements, H)
-                w.whh.accumulateGradient(Tensor(filledStorage: dh, shape: [GH, H]))
-            }
-            if w.wih.requiresGrad {
-                let di = Tensor.makeStorage(count: GH * I)
-                memento_transpose(d.elements + H * GH, I, GH, GH, di.elements, I)
-                w.wih.accumulateGradient(Tensor(filledStorage: di, shape: [GH, I]))
+        if kind != .gru {
+            // [dW_hh dW_ih db]ᵀ [H + I + 1, GH] = zᵀ · dA in one product (dQ = dA; z's column of
+            // ones gives the bias gradient, the sum of dA's rows), then transposed into the
+            // gradients. (This way round the product's 64-column panels are all full: GH is a
+            // multiple of 64, H + I + 1 usually is not.)
+            if w.whh.requiresGrad || w.wih.requiresGrad || w.bih.requiresGrad || w.bhh.requiresGrad {
+                let d = Tensor.makeStorage(count: Z * GH)
+                BLAS.sgemm(transA: true, transB: false, m: Z, n: GH, k: BT, a: pz, lda: Z, b: pdA, ldb: GH, c: d.elements, ldc: GH)
+                if w.whh.requiresGrad {
+                    let dh = Tensor.makeStorage(count: GH * H)
+                    memento_transpose(d.elements, H, GH, GH, dh.elements, H)
+                    w.whh.accumulateGradient(Tensor(filledStorage: dh, shape: [GH, H]))
+                }
+                if w.wih.requiresGrad {
+                    let di = Tensor.makeStorage(count: GH * I)
+                    memento_transpose(d.elements + H * GH, I, GH, GH, di.elements, I)
+                    w.wih.accumulateGradient(Tensor(filledStorage: di, shape: [GH, I]))
+                }
+                func biasGradient() -> Tensor {
+                    let db = Tensor.makeStorage(count: GH)
+                    db.elements.initialize(from: d.elements + (H + I) * GH, count: GH)
+                    return Tensor(filledStorage: db, shape: [GH])
+                }
+                if w.bih.requiresGrad { w.bih.accumulateGradient(biasGradient()) }
+                if w.bhh.requiresGrad { w.bhh.accumulateGradient(biasGradient()) }  // b_hh enters as b_ih does
             }
         } else {
             if w.whh.requiresGrad {  // dW_hh [GH, H] = dQᵀ · h_prev
@@ -293,21 +312,20 @@ enum RecurrentKernel {
                 BLAS.sgemm(transA: true, transB: false, m: GH, n: I, k: BT, a: pdA, lda: GH, b: pz + H, ldb: Z, c: d.elements, ldc: I)
                 w.wih.accumulateGradient(Tensor(filledStorage: d, shape: [GH, I]))
             }
-        }
-        func columnSums(_ p: UnsafeMutablePointer<Float>) -> Tensor {
-            let s = Tensor.makeStorage(count: GH)
-            let ps = s.elements
-            // Column blocks of 64 on separate threads for large batches; each column sums its
-            // rows in order either way.
-            Parallel.forChunks((GH + 63) / 64, grain: BT * GH >= 1 << 19 ? 1 : Int.max) { blocks in
-                let j0 = blocks.lowerBound * 64, j1 = Swift.min(blocks.upperBound * 64, GH)
-                memento_column_sums(p + j0, BT, j1 - j0, GH, ps + j0)
+            func columnSums(_ p: UnsafeMutablePointer<Float>) -> Tensor {
+                let s = Tensor.makeStorage(count: GH)
+                let ps = s.elements
+                // Column blocks of 64 on separate threads for large batches; each column sums
+                // its rows in order either way.
+                Parallel.forChunks((GH + 63) / 64, grain: BT * GH >= 1 << 19 ? 1 : Int.max) { blocks in
+                    let j0 = blocks.lowerBound * 64, j1 = Swift.min(blocks.upperBound * 64, GH)
+                    memento_column_sums(p + j0, BT, j1 - j0, GH, ps + j0)
+                }
+                return Tensor(filledStorage: s, shape: [GH])
             }
-            return Tensor(filledStorage: s, shape: [GH])
+            if w.bih.requiresGrad { w.bih.accumulateGradient(columnSums(pdA)) }
+            if w.bhh.requiresGrad { w.bhh.accumulateGradient(columnSums(pdQ)) }
         }
-        let biasGrad = w.bih.requiresGrad || (kind != .gru && w.bhh.requiresGrad) ? columnSums(pdA) : nil
-        if w.bih.requiresGrad { w.bih.accumulateGradient(biasGrad!) }
-        if w.bhh.requiresGrad { w.bhh.accumulateGradient(kind == .gru ? columnSums(pdQ) : biasGrad!) }  // b_hh enters as b_ih does
         if x.requiresGrad {  // dx [BT, I] = dA · W_ih, time-major, then put back in x's order
             let dT = Tensor.makeStorage(count: BT * I), d = Tensor.makeStorage(count: BT * I)
             BLAS.sgemm(transA: false, transB: false, m: BT, n: I, k: GH, a: pdA, lda: GH, b: w.wih.unsafePointer, ldb: I, c: dT.elements, ldc: I)
