@@ -16,19 +16,26 @@ struct AttentionTests {
         return outs.map { $0.detached() } + [xl.grad!] + m.parameters.map { $0.grad ?? Tensor.zeros(like: $0.value) }
     }
 
+    /// The fused attention against `reference`: outputs, all gradients and the weights.
+    /// Returns the fused weights.
+    static func checkAgainstReference(_ mha: MultiHeadAttention, _ x: Tensor, causal: Bool, padding: Tensor?) throws -> Tensor {
+        let fused = try grads(mha, x) { x in let r = try mha(x, causal: causal, padding: padding); return [r.output] }
+        let ref = try grads(mha, x) { x in let r = try mha.reference(x, causal: causal, padding: padding); return [r.output] }
+        for (i, (a, e)) in zip(fused, ref).enumerated() {
+            #expect(maxDiff(a, e) < 1e-4, "item \(i): \(maxDiff(a, e))")
+        }
+        let w1 = try mha(x, causal: causal, padding: padding).weights, w2 = try mha.reference(x, causal: causal, padding: padding).weights
+        #expect(maxDiff(w1, w2) < 1e-5)
+        return w1
+    }
+
     @Test(arguments: [(true, false), (false, false), (true, true)])
     func fusedMatchesReference(causal: Bool, padded: Bool) throws {
         var rng = RNG(seed: 1)
         let mha = try MultiHeadAttention(dModel: 8, heads: 2, rng: &rng)
         let x = randn([2, 5, 8], seed: 2)
         let padding = padded ? try Tensor([1, 1, 1, 0, 0, 1, 1, 1, 1, 1], shape: [2, 5]) : nil
-        let fused = try AttentionTests.grads(mha, x) { x in let r = try mha(x, causal: causal, padding: padding); return [r.output] }
-        let ref = try AttentionTests.grads(mha, x) { x in let r = try mha.reference(x, causal: causal, padding: padding); return [r.output] }
-        for (i, (a, b)) in zip(fused, ref).enumerated() {
-            #expect(maxDiff(a, b) < 1e-4, "item \(i): \(maxDiff(a, b))")
-        }
-        let w1 = try mha(x, causal: causal, padding: padding).weights, w2 = try mha.reference(x, causal: causal, padding: padding).weights
-        #expect(maxDiff(w1, w2) < 1e-5)
+        let w1 = try AttentionTests.checkAgainstReference(mha, x, causal: causal, padding: padding)
         if causal {  // no weight on the future
             #expect(try w1.element(at: [0, 1, 0, 3]) == 0)
         }
@@ -48,13 +55,7 @@ struct AttentionTests {
         var keep = [Float](repeating: 1, count: b * t)
         for i in [5, 6, 20, 36, t + 1, t + 17, t + 33] { keep[i] = 0 }
         let padding = padded ? try Tensor(keep, shape: [b, t]) : nil
-        let fused = try AttentionTests.grads(mha, x) { x in let r = try mha(x, causal: causal, padding: padding); return [r.output] }
-        let ref = try AttentionTests.grads(mha, x) { x in let r = try mha.reference(x, causal: causal, padding: padding); return [r.output] }
-        for (i, (a, e)) in zip(fused, ref).enumerated() {
-            #expect(maxDiff(a, e) < 1e-4, "item \(i): \(maxDiff(a, e))")
-        }
-        let w1 = try mha(x, causal: causal, padding: padding).weights, w2 = try mha.reference(x, causal: causal, padding: padding).weights
-        #expect(maxDiff(w1, w2) < 1e-5)
+        _ = try AttentionTests.checkAgainstReference(mha, x, causal: causal, padding: padding)
     }
 
     @Test func layerNormMatchesReference() throws {
