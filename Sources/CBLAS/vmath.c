@@ -409,14 +409,6 @@ GEMM_DRIVER(gemm_nn_small512, 0)
 GEMM_DRIVER(gemm_tn512, 1)
 #endif
 
-int memento_gemm_nn_small(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
-                          float beta, float *c, long ldc) {
-#if defined(__x86_64__)
-    if (use_avx512()) { gemm_nn_small512(m, n, k, a, lda, b, ldb, beta, NULL, c, ldc); return 1; }
-#endif
-    return 0;
-}
-
 int memento_gemm_nn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                     float beta, const float *bias, float *c, long ldc) {
 #if defined(__x86_64__)

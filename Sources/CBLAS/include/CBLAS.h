@@ -70,12 +70,9 @@ void memento_layernorm_forward(const float *x, const float *gamma, const float *
 /// Its backward pass: writes dx, adds into dγ and dβ.
 void memento_layernorm_backward(const float *dy, const float *xhat, const float *rstd, const float *gamma,
                                 float *dx, float *dgamma, float *dbeta, long rows, long d);
-/// C = β·C + A·B for row-major A (m × k, row stride lda), B (k × n, ldb), C (ldc), without
-/// packing B (see vmath.c). Returns 0 when the CPU lacks AVX-512 (the caller then uses BLAS).
-int memento_gemm_nn_small(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
-                          float beta, float *c, long ldc);
-/// C = β·C + bias + A·B (bias, a row of n values added to every row of C, may be NULL):
-/// the same kernel for any number of rows. Returns 0 when the CPU lacks AVX-512.
+/// C = β·C + bias + A·B for row-major A (m × k, row stride lda), B (k × n, ldb), C (ldc),
+/// without packing either (see vmath.c); `bias` (a row of n values added to every row of C)
+/// may be NULL. Returns 0 when the CPU lacks AVX-512 (the caller then uses OpenBLAS).
 int memento_gemm_nn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                     float beta, const float *bias, float *c, long ldc);
 /// C = β·C + Aᵀ·B with A stored k × m (row stride lda): the same kernel reading A's columns

@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 import Synchronization
 
 /// Matrix products through OpenBLAS, with a plain Swift fallback (also the reference the

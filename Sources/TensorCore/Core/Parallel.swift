@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Splits element-wise work across the cores (`BLAS.threads` of them) when there is enough
 /// of it, as PyTorch's `parallel_for` does: below `grain` elements one thread does it all,
 /// since handing work to another costs more than it saves. The threads are the worker pool's
