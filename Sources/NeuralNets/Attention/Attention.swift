@@ -87,8 +87,6 @@ func attentionCore(_ qkv: Tensor, heads nh: Int, causal: Bool, padding: Tensor?)
     let out = Tensor.makeStorage(count: B * T * C)
     let weights = Tensor.makeStorage(count: B * nh * T * T)
     let py = out.elements, pw = weights.elements
-    // Padding as one float per key (1 real, 0 padding) for the C kernel.
-    let keep: UnsafeMutablePointer<Float>? = pad
     // One (batch, head) pair per iteration, spread over the cores.
     Parallel.forChunks(B * nh, grain: 4) { pairs in
         let work = UnsafeMutablePointer<Float>.allocate(capacity: hs * T)
@@ -99,7 +97,7 @@ func attentionCore(_ qkv: Tensor, heads nh: Int, causal: Bool, padding: Tensor?)
             let p = pw + (b * nh + h) * T * T
             // The AVX-512 kernel (CBLAS/vmath.c: skips the products above the causal diagonal);
             // the loops below where it does not run.
-            if memento_attention_forward(q, k, v, C3, T, hs, scale, causal ? 1 : 0, keep.map { $0 + b * T }, p,
+            if memento_attention_forward(q, k, v, C3, T, hs, scale, causal ? 1 : 0, pad.map { $0 + b * T }, p,
                                          py + b * T * C + h * hs, C, work) != 0 { continue }
             // S = Q·Kᵀ · scale   [T, T]
             BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs, alpha: scale, a: q, lda: C3, b: k, ldb: C3, c: p, ldc: T,

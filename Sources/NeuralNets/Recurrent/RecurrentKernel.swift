@@ -69,9 +69,10 @@ enum RecurrentKernel {
         }
         // The LSTM's and the Elman RNN's gates are z_t·[W_hh; W_ih; b_ih + b_hh]ᵀ: one product
         // per step with k = H + I + 1, which also sums the input projection and adds the bias
-        // (for the GRU the recurrent part of its n gate must stay separate). A single step of a few sequences
-        // (an actor choosing its next action) would spend more on copying the weights than on
-        // the product: it reads W_hh as it is, with the input projection done first.
+        // (for the GRU the recurrent part of its n gate must stay separate). A single step of
+        // a few sequences (an actor choosing its next action) would spend more on copying the
+        // weights than on the product: it reads W_hh as it is, with the input projection done
+        // first.
         let transposeOnce = B * T > 4
         let fused = transposeOnce && kind != .gru && I <= 256
         let bias = UnsafeMutablePointer<Float>.allocate(capacity: GH)

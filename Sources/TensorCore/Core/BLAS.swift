@@ -65,8 +65,9 @@ public enum BLAS {
     /// m × k and op(B) is k × n; lda, ldb, ldc are the row strides of A, B, C as stored;
     /// `bias` (n values) is added to every row of C. Large products are split across
     /// threads unless `singleThreaded` (for callers that are already running one product
-    /// per thread). Each element of C is computed the same way however the product is
-    /// split, so results do not depend on the number of threads.
+    /// per thread). In Memento's kernel each element of C is computed the same way however
+    /// the product is split, so its results do not depend on the number of threads (tested
+    /// bit for bit); OpenBLAS's pieces are whole rows or columns of C.
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -76,6 +77,13 @@ public enum BLAS {
         if m == 0 || n == 0 { return }
         let t = singleThreaded ? 1 : threads
         let parallel = t > 1 && m * n * k >= parallelThreshold && Swift.max(m, n) >= 32
+        /// Rows and columns of C: C = beta·C + bias (then a product with beta 1).
+        func addBias(_ bias: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>) {
+            for i in rows {
+                let row = c + i * ldc
+                for j in columns { row[j] = (beta == 0 ? 0 : beta * row[j]) + bias[j] }
+            }
+        }
         if k > 0 && inPlaceKernelRuns(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta) {
             if transA {  // C = β·C + Aᵀ·B (+ bias), A stored k × m; blocks of C by rows or columns
                 let work = GemmPointers(a: a, b: b, c: c)
@@ -87,11 +95,7 @@ public enum BLAS {
                     let (rows, cols) = byRows ? (hi - lo, n) : (m, hi - lo)
                     let pa = byRows ? work.a + lo : work.a, pb = byRows ? work.b : work.b + lo
                     let pc = byRows ? work.c + lo * ldc : work.c + lo
-                    if let bias {
-                        for i in 0..<rows {
-                            for j in 0..<cols { pc[i * ldc + j] = (beta == 0 ? 0 : beta * pc[i * ldc + j]) + bias[(byRows ? 0 : lo) + j] }
-                        }
-                    }
+                    if let bias { addBias(bias, rows: byRows ? lo..<hi : 0..<m, columns: byRows ? 0..<n : lo..<hi) }
                     var k0 = 0
                     while k0 < k {
                         let kc = Swift.min(transAChunk, k - k0)
@@ -114,13 +118,6 @@ public enum BLAS {
             }
             bt?.deallocate()
             return
-        }
-        /// Rows lo..<hi, columns clo..<chi of C: C = beta·C + bias (then a product with beta 1).
-        func addBias(_ bias: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>) {
-            for i in rows {
-                let row = c + i * ldc
-                for j in columns { row[j] = (beta == 0 ? 0 : beta * row[j]) + bias[j] }
-            }
         }
         let betaAfterBias: Float = bias == nil ? beta : 1
         if k == 0 {

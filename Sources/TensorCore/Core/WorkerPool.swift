@@ -13,7 +13,7 @@ import Darwin
 /// lessons use has tens to hundreds of parallel regions of 20–500 µs each, and handing
 /// one to a Dispatch worker costs 2–7.5 µs here (a futex wake-up, measured) plus the
 /// scheduler's work on both cores. A worker of this pool spins for a while after its
-/// last part (`spinIterations` PAUSEs, about 100 µs) and so picks up the next region in
+/// last part (`spinIterations` PAUSEs, about 140 µs) and so picks up the next region in
 /// well under a microsecond; after that it sleeps on a condition variable and costs
 /// nothing. The caller takes parts too, so a region never waits for a sleeping worker
 /// to wake up before starting.
@@ -28,8 +28,9 @@ import Darwin
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
-    /// How long an idle worker spins before it sleeps: PAUSE takes about 20 ns here, so
-    /// about 100 µs, longer than the gaps between the regions of a training step.
+    /// How long an idle worker spins before it sleeps: PAUSE (with its call) takes 27 ns
+    /// here (measured), so about 140 µs, longer than the gaps between the regions of a
+    /// training step.
     static let spinIterations = 5_000
 
     /// The current region in one word, so that a worker claims a part with one
