@@ -65,7 +65,7 @@ public struct DQNConfig: Sendable {
 }
 
 /// A deep Q-network agent over any feed-forward network [B, obs] → [B, A].
-public final class DQN: Agent {
+public final class DQN: OffPolicyLearner, EpsilonGreedy {
     public let config: DQNConfig
     /// Q(·; θ), the online network.
     public let qNetwork: any Layer

@@ -135,7 +135,7 @@ public struct DRQNConfig: Sendable {
 }
 
 /// A deep recurrent Q-network agent.
-public final class DRQN: Agent {
+public final class DRQN: OffPolicyLearner, EpsilonGreedy {
     public let config: DRQNConfig
     /// Q(·; θ), the online recurrent network.
     public let qFunction: any RecurrentQFunction

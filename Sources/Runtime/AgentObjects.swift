@@ -13,7 +13,7 @@ public final class AgentSpec: HostObject {
     let kind: Kind
     let network: Module
     /// The agent built by the last `train`, kept so that training can continue.
-    var agent: (any Agent)?
+    var agent: (any OffPolicyLearner)?
 
     init(_ kind: Kind, network: Module) {
         self.kind = kind
@@ -34,7 +34,7 @@ public final class AgentSpec: HostObject {
     override public func getMember(_ name: String, interpreter: Interpreter) throws -> Value? {
         switch name {
         case "network": return .host(ModuleObject(network))
-        case "epsilon": return agent.map { .float($0.explorationRate) } ?? .nil
+        case "epsilon": return (agent as? any EpsilonGreedy).map { .float($0.explorationRate) } ?? .nil
         case "evaluate", "delta_q":
             return .native(NativeFunction(name, variadic: true, doc: name == "evaluate"
                 ? "agent.evaluate(env, episodes: 100): the greedy policy's episode returns."
@@ -46,9 +46,9 @@ public final class AgentSpec: HostObject {
     }
 
     /// Builds the agent for `env` (once per environment instance).
-    func agent(for env: AnyEnvironment) throws -> any Agent {
+    func agent(for env: AnyEnvironment) throws -> any OffPolicyLearner {
         if let agent { try agent.checkCompatible(with: env); return agent }
-        let built: any Agent
+        let built: any OffPolicyLearner
         switch kind {
         case .dqn(let c): 
             guard let layer = network as? any Layer else { throw HostError("DQN needs a network that maps observations to Q-values") }

@@ -104,3 +104,64 @@ struct BufferTests {
         #expect(throws: AlgorithmError.self) { try addEpisode(&small, id: 0, steps: 5) }
     }
 }
+
+@Suite("Rollout buffer")
+struct RolloutBufferTests {
+    /// A rollout of T = 4 steps of N = 2 copies, chunks of L = 2, a one-float state: step t
+    /// of copy n observes [10t + n], and copy 1's episode ends after step 1.
+    func filled() throws -> RolloutBuffer {
+        var buffer = try RolloutBuffer(steps: 4, environments: 2, observationSize: 1, stateSize: 1, sequenceLength: 2)
+        var starts = [true, true]
+        for t in 0..<4 {
+            if t % 2 == 0 { try buffer.storeState([Float(100 + t), Float(200 + t)]) }
+            let ends = [false, t == 1]
+            try buffer.add(observations: [Float(10 * t), Float(10 * t + 1)],
+                           step: PolicyStep(actions: [Float(t), Float(t)], logProbs: [-1, -2], values: [0, 0]),
+                           rewards: [1, 1], episodeStarts: starts, episodeEnds: ends)
+            starts = ends
+        }
+        try buffer.finish(lastValues: [0, 0])
+        return buffer
+    }
+
+    @Test("Steps are stored time-major and sequences carry their stored state and resets")
+    func layout() throws {
+        let buffer = try filled()
+        #expect(buffer.observations == [0, 1, 10, 11, 20, 21, 30, 31])
+        #expect(buffer.episodeStarts == [true, true, false, false, false, true, false, false])
+        #expect(buffer.sequenceCount == 4)
+        // Sequence 3 is chunk 1 of copy 1: steps 2 and 3, state stored before step 2 (202),
+        // and a reset at step 2, where its second episode starts.
+        let s = try buffer.sequences([3, 0])
+        #expect(s.observations.shape == [2, 2, 1])
+        #expect(s.observations.scalars == [21, 31, 0, 10])
+        #expect(s.resets.scalars == [1, 0, 1, 0])
+        #expect(s.states == [202, 100])
+        #expect(s.rowIndices == [5, 7, 0, 2])
+    }
+
+    @Test("Minibatches cover every row or sequence once")
+    func minibatches() throws {
+        let buffer = try filled()
+        var rng = RNG(seed: 3)
+        let rows = try buffer.minibatches(4, rng: &rng)
+        #expect(rows.count == 4 && rows.allSatisfy { $0.count == 2 })
+        #expect(rows.flatMap { $0 }.sorted() == Array(0..<8))
+        let sequences = try buffer.sequenceMinibatches(2, rng: &rng)
+        #expect(sequences.flatMap { $0 }.sorted() == [0, 1, 2, 3])
+        #expect(throws: AlgorithmError.self) { try buffer.minibatches(3, rng: &rng) }
+        #expect(throws: AlgorithmError.self) { try buffer.sequenceMinibatches(5, rng: &rng) }
+    }
+
+    @Test("Bad shapes and a rollout that is not a whole number of sequences throw")
+    func errors() throws {
+        #expect(throws: AlgorithmError.self) { try RolloutBuffer(steps: 5, environments: 2, observationSize: 1, sequenceLength: 2) }
+        #expect(throws: AlgorithmError.self) { try RolloutBuffer(steps: 0, environments: 2, observationSize: 1) }
+        var buffer = try RolloutBuffer(steps: 2, environments: 2, observationSize: 3)
+        #expect(throws: AlgorithmError.self) {
+            try buffer.add(observations: [1, 2], step: PolicyStep(actions: [0, 0], logProbs: [0, 0], values: [0, 0]),
+                           rewards: [0, 0], episodeStarts: [true, true], episodeEnds: [false, false])
+        }
+        #expect(throws: AlgorithmError.self) { try buffer.finish(lastValues: [0, 0]) }   // not full
+    }
+}
