@@ -44,6 +44,9 @@ public struct RolloutBuffer: Sendable {
     public private(set) var states: [Float]
     /// V(s_T) of every copy after the last step, [N] (set by `finish`).
     public private(set) var lastValues: [Float]
+    /// s_T of every copy, [N, observationSize] (set by `finish`; a learner whose value
+    /// function has moved on since acting, such as IMPALA's, recomputes V(s_T) from it).
+    public private(set) var lastObservations: [Float]
     /// Steps added since `reset` (each step is N rows).
     public private(set) var count = 0
 
@@ -75,6 +78,7 @@ public struct RolloutBuffer: Sendable {
         episodeEnds = [Bool](repeating: false, count: rows)
         states = [Float](repeating: 0, count: (steps / L) * environments * stateSize)
         lastValues = [Float](repeating: 0, count: environments)
+        lastObservations = [Float](repeating: 0, count: environments * observationSize)
     }
 
     /// The number of stored sequences, (T / L) · N.
@@ -116,10 +120,15 @@ public struct RolloutBuffer: Sendable {
         count += 1
     }
 
-    /// Closes the rollout with V(s_T) of every copy.
-    public mutating func finish(lastValues v: [Float]) throws(AlgorithmError) {
+    /// Closes the rollout with V(s_T) and (optionally) s_T of every copy.
+    public mutating func finish(lastValues v: [Float], lastObservations o: [Float]? = nil) throws(AlgorithmError) {
         try require(isFull, "RolloutBuffer", "the rollout holds \(count) of its \(steps) steps")
         try require(v.count == environments, "RolloutBuffer", "lastValues need one value per environment (\(environments)), got \(v.count)")
+        if let o {
+            try require(o.count == environments * observationSize, "RolloutBuffer",
+                        "lastObservations need \(environments) × \(observationSize) values, got \(o.count)")
+            lastObservations = o
+        }
         lastValues = v
     }
 

@@ -74,13 +74,28 @@ public struct PolicyStep: Sendable {
     }
 }
 
+/// What acts in a batch of N environments while a rollout is collected: an on-policy
+/// learner, or an IMPALA actor with its own (lagging) copy of the policy.
+public protocol RolloutPolicy: AnyObject {
+    /// Actions for `observations` [N, obs], sampled from the policy; `episodeStarts` [N]
+    /// marks the copies whose observation starts an episode (their recurrent state is
+    /// zeroed before acting).
+    func act(_ observations: [Float], episodeStarts: [Bool]) throws -> PolicyStep
+    /// V(s) of `observations` [rows.count, obs] for the copies `rows`, each from that
+    /// copy's current recurrent state (which it does not change).
+    func values(_ observations: [Float], rows: [Int]) throws -> [Float]
+    /// The current recurrent state as one flat row per copy, [N, state size] (empty for a
+    /// feed-forward policy).
+    func recurrentState() throws -> [Float]
+}
+
 /// A policy learner trained on fresh rollouts from N environments.
 ///
 /// Per rollout, the driver calls `act` T times (the learner keeps its recurrent state and
 /// zeroes it for copies whose flag in `episodeStarts` is set), stores each step in the
 /// buffer with the state `recurrentState()` returns at every chunk start, asks `values`
 /// for the bootstrap values, and calls `learn`.
-public protocol OnPolicyLearner: Learner {
+public protocol OnPolicyLearner: Learner, RolloutPolicy {
     /// N, the environments stepped together.
     var environmentCount: Int { get }
     /// T, the steps per environment in one rollout.
@@ -94,15 +109,6 @@ public protocol OnPolicyLearner: Learner {
     func checkCompatible(with environment: some BatchedEnvironment) throws
     /// Forgets every copy's recurrent state (start of training).
     func resetState() throws
-    /// Actions for `observations` [N, obs], sampled from the policy; `episodeStarts` [N]
-    /// marks the copies whose observation starts an episode.
-    func act(_ observations: [Float], episodeStarts: [Bool]) throws -> PolicyStep
-    /// V(s) of `observations` [rows.count, obs] for the copies `rows`, each from that
-    /// copy's current recurrent state (which it does not change).
-    func values(_ observations: [Float], rows: [Int]) throws -> [Float]
-    /// The current recurrent state as one flat row per copy, [N, state size] (empty for a
-    /// feed-forward learner).
-    func recurrentState() throws -> [Float]
     /// Learns from a full rollout, adding its metrics to `metrics`.
     func learn(from rollout: RolloutBuffer, metrics: inout [String: Double]) throws
     /// A policy acting greedily (or by its mean) with its own recurrent state, for evaluation.

@@ -7,15 +7,10 @@ import TensorCore
 // rollout.
 //
 //     for each rollout:
-//         collect: T times — store the state at chunk starts; a_t ~ π(·|s_t) for all N;
-//                  step; fold γ V(s_final) into the reward of steps cut by a time limit;
-//                  store (s_t, a_t, log μ(a_t|s_t), V(s_t), r_t, start_t, end_t)
-//         learn:   bootstrap V(s_T); the learner's update on the full buffer
+//         collect: T steps of the N copies with the learner's policy (`RolloutCollector`:
+//                  episode starts, states at chunk starts, truncation bootstraps, V(s_T))
+//         learn:   the learner's update on the full buffer
 //         log:     the update's metrics, SPS, finished episodes
-//
-// Truncation: a step cut by a time limit ends the episode for the trace (nothing after it
-// belongs to it) but its state was not terminal, so its reward gets γ V(s_final), where
-// s_final is the observation the episode was cut on (Stable Baselines' treatment).
 
 /// Trains an on-policy `learner` on the N copies of `environment` for `steps` environment
 /// steps in all (rounded down to whole rollouts of T × N steps) and returns the run.
@@ -36,59 +31,27 @@ public func train<B: BatchedEnvironment>(
                 "the learner steps \(learner.environmentCount) environments (n_envs) but \(environment.name) has \(environment.count)")
     try learner.checkCompatible(with: environment)
     let n = environment.count, T = learner.rolloutLength
-    let observationSize = environment.singleObservationSpace.size
     let recorder = RunRecorder(learner, title: "\(learner.algorithm) on \(environment.name)", options: options, callbacks: callbacks)
     let run = recorder.run
 
-    try environment.reset(seed: options.seed)
+    var collector = try RolloutCollector(environment, seed: options.seed, discount: learner.discount)
+    defer { environment = collector.environment }
     try learner.resetState()
-    let stateRow = try learner.recurrentState()
-    var buffer = try RolloutBuffer(steps: T, environments: n, observationSize: observationSize,
-                                   actionWidth: environment.singleActionKind.width,
-                                   stateSize: stateRow.count / n, sequenceLength: learner.sequenceLength)
-    var starts = [Bool](repeating: true, count: n)
-    var episodeReturns = [Double](repeating: 0, count: n), episodeLengths = [Int](repeating: 0, count: n)
+    var buffer = try collector.makeBuffer(steps: T, sequenceLength: learner.sequenceLength, policy: learner)
     var step = 0, nextLog = options.logInterval
-    let rollouts = steps / (T * n)
 
-    rollout: for _ in 0..<rollouts {
+    for _ in 0..<(steps / (T * n)) {
         // Collect T steps of the N copies.
-        buffer.reset()
-        for t in 0..<T {
-            if buffer.stateSize > 0, t % buffer.sequenceLength == 0 { try buffer.storeState(try learner.recurrentState()) }
-            let observations = environment.observations
-            let policy = try learner.act(observations, episodeStarts: starts)
-            try environment.step(actionRows: policy.actions)
-            var rewards = environment.rewards.map { Float($0) }
-            let terminated = environment.terminations, truncated = environment.truncations
-            let cut = (0..<n).filter { truncated[$0] && !terminated[$0] }
-            if !cut.isEmpty {
-                let finals = environment.finalObservations
-                var rows = [Float]()
-                rows.reserveCapacity(cut.count * observationSize)
-                for i in cut { rows += finals[i * observationSize ..< (i + 1) * observationSize] }
-                let v = try learner.values(rows, rows: cut)
-                for (k, i) in cut.enumerated() { rewards[i] += Float(learner.discount) * v[k] }
-            }
-            let ends = (0..<n).map { terminated[$0] || truncated[$0] }
-            try buffer.add(observations: observations, step: policy, rewards: rewards, episodeStarts: starts, episodeEnds: ends)
-            starts = ends
+        let complete = try collector.collect(into: &buffer, with: learner, episodeEnded: { r, length in
+            try recorder.episodeEnded(return: r, length: length, step: step + n)
+        }, afterStep: {
             step += n
             run.steps = step
-            for i in 0..<n {
-                episodeReturns[i] += environment.rewards[i]
-                episodeLengths[i] += 1
-                if ends[i] {
-                    try recorder.episodeEnded(return: episodeReturns[i], length: episodeLengths[i], step: step)
-                    episodeReturns[i] = 0
-                    episodeLengths[i] = 0
-                }
-            }
-            if recorder.shouldStop() { break rollout }
-        }
+            return recorder.shouldStop()
+        })
+        guard complete else { break }
 
         // Learn from the full rollout.
-        try buffer.finish(lastValues: try learner.values(environment.observations, rows: Array(0..<n)))
         var metrics: [String: Double] = [:]
         try learner.learn(from: buffer, metrics: &metrics)
         recorder.accumulate(metrics)

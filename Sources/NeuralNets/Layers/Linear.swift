@@ -153,6 +153,8 @@ public final class Sequential: Module, Layer {
 /// them (none after the last).
 public final class MLP: Module, Layer {
     public let sizes: [Int]
+    /// The name of the activation between the Linear layers ("relu", …).
+    public let activationName: String
     private let body: Sequential
 
     public init(_ sizes: [Int], activation: String = "relu", rng: inout RNG) throws {
@@ -161,6 +163,7 @@ public final class MLP: Module, Layer {
             throw LayerError("MLP", "unknown activation '\(activation)'; use relu, tanh, sigmoid, gelu, softplus or leakyRelu")
         }
         self.sizes = sizes
+        activationName = activation
         var layers: [any Layer] = []
         for i in 0..<(sizes.count - 1) {
             layers.append(try Linear(sizes[i], sizes[i + 1], rng: &rng))
