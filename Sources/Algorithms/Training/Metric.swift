@@ -38,6 +38,10 @@ public enum Metric {
     public static let approxKL = "losses/approx_kl"
     /// The fraction of samples whose probability ratio was clipped.
     public static let clipFraction = "losses/clipfrac"
+    /// The fraction of importance weights π/μ that V-trace truncated at ρ̄.
+    public static let rhoClipFraction = "losses/rho_clipfrac"
+    /// How many learner updates behind the learner an actor's policy was (IMPALA).
+    public static let policyLag = "charts/policy_lag"
     /// The fraction of the returns' variance the value function explains.
     public static let explainedVariance = "losses/explained_variance"
 
