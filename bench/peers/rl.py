@@ -144,7 +144,12 @@ def main():
         return seconds
 
     seeds = iter(range(1 << 30))
-    cases = {"drqn_tmaze10_solve": lambda: drqn_solve(next(seeds))}
+    impala_seeds = iter(range(1 << 30))
+    from impala import impala_frames_per_second
+    cases = {
+        "drqn_tmaze10_solve": lambda: drqn_solve(next(seeds)),
+        "impala_cartpole_frames_per_s": lambda: impala_frames_per_second(next(impala_seeds)),
+    }
     print(json.dumps({"ready": True, "peer_name": f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"}), flush=True)
     for line in sys.stdin:
         name = line.strip()
