@@ -1,22 +1,23 @@
 // MARK: - Algorithms
 //
-// The algorithms of the lecture (issue 8), each readable top to bottom like CleanRL.
+// The algorithms of the lecture, each readable top to bottom like CleanRL, on a small
+// platform (docs/ALGORITHMS.md):
 //
-//  Buffers/    `TransitionReplayBuffer` (DQN's uniform ring buffer of (s, a, r, s′, done))
-//              and `SequenceReplayBuffer` (whole episodes; fixed-length subsequences with
-//              padding masks, burn-in prefixes and the recurrent state stored at every step)
-//  Networks/   the Q-network interfaces: any `Layer` mapping [B, obs] → [B, A] for DQN;
-//              `RecurrentQFunction` ([B, T, obs] → [B, T, A] with a state) for DRQN, the
-//              standard `RecurrentQNetwork` (Linear → LSTM → Linear), adapters for a
-//              `Sequential` containing one recurrent layer and for closures (the language
-//              runtime), and `TargetNetwork` (a parameter snapshot: Mnih et al.'s θ⁻)
-//  Training/   `Agent`, `train(_:on:steps:…)` returning a `Run` with CleanRL's metric keys,
-//              evaluation, checkpoints, callbacks, cooperative stopping (`StopSignal`)
-//  DQN.swift   Mnih et al. (2015) with Double DQN (van Hasselt et al. 2016), Huber loss
-//  DRQN.swift  Hausknecht & Stone (2015) with R2D2's replay strategies (Kapturowski et
-//              al. 2019): zero start, burn-in, stored state, both; and ΔQ
-//  Baselines/  exact Tiger baselines: the Bayes filter, finite-horizon value iteration
-//              over beliefs, and the best memoryless policy
+//  Training/    the learner kinds (`OffPolicyLearner`, `OnPolicyLearner`, `OfflineLearner`)
+//               with one driver each, `TrainingOptions`, the `Run` with CleanRL's metric
+//               keys (`Metric`), evaluation, `RolloutCollector` (the on-policy collect phase)
+//  Buffers/     `TransitionReplayBuffer` (DQN), `SequenceReplayBuffer` (DRQN: whole
+//               episodes, windows with burn-in and stored states), `RolloutBuffer` (T × N
+//               steps with episode starts and states at chunk starts), `UnrollQueue`
+//  Estimators/  discounted returns and returns-to-go, GAE(γ, λ), V-trace, advantage
+//               normalisation — each tested against a hand computation
+//  Networks/    the Q-network interfaces and `TargetNetwork` (θ⁻)
+//  DQN.swift    Mnih et al. (2015) with Double DQN (van Hasselt et al. 2016), Huber loss
+//  DRQN.swift   Hausknecht & Stone (2015) with R2D2's replay strategies (Kapturowski et
+//               al. 2019): zero start, burn-in, stored state, both; and ΔQ
+//  IMPALA.swift Espeholt et al. (2018): actors with lagging policies, V-trace
+//  Baselines/   exact Tiger baselines: the Bayes filter, finite-horizon value iteration
+//               over beliefs, and the best memoryless policy
 //
 // Everything is deterministic given the seeds; bad combinations of agent, network and
 // environment throw an `AlgorithmError` naming both sides.
