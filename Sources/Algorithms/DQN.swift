@@ -54,12 +54,16 @@ public struct DQNConfig: Sendable {
         try require(gamma >= 0 && gamma <= 1, c, "gamma must be in [0, 1], got \(gamma)")
         try require(bufferSize >= 1, c, "bufferSize must be >= 1, got \(bufferSize)")
         try require(batchSize >= 1, c, "batchSize must be >= 1, got \(batchSize)")
-        try require(learningStarts >= 0, c, "learningStarts must be >= 0, got \(learningStarts)")
+        // The warm-up must hold at least one batch: fewer stored transitions than a batch
+        // would fill the first batches with copies of the same few transitions.
+        try require(learningStarts >= batchSize, c,
+                    "learningStarts (the warm-up) must be at least batchSize (\(batchSize)) steps, got \(learningStarts)")
         try require(trainFrequency >= 1, c, "trainFrequency must be >= 1, got \(trainFrequency)")
         try require(targetUpdateInterval >= 1, c, "targetUpdateInterval must be >= 1, got \(targetUpdateInterval)")
         try require(tau > 0 && tau <= 1, c, "tau must be in (0, 1], got \(tau)")
         try require((0...1).contains(epsilonStart) && (0...1).contains(epsilonEnd), c, "epsilons must be in [0, 1], got \(epsilonStart) → \(epsilonEnd)")
-        try require(explorationSteps >= 0, c, "explorationSteps must be >= 0, got \(explorationSteps)")
+        try require(epsilonEnd <= epsilonStart, c, "epsilonEnd (\(epsilonEnd)) must not exceed epsilonStart (\(epsilonStart)): ε falls over the exploration period")
+        try require(explorationSteps >= 1, c, "explorationSteps (the steps over which ε falls) must be >= 1, got \(explorationSteps)")
         if let m = maxGradNorm { try require(m > 0, c, "maxGradNorm must be > 0, got \(m)") }
     }
 }
