@@ -22,7 +22,7 @@ public struct DQNConfig: Sendable {
     public var bufferSize: Int = 10_000
     /// The minibatch size (32 in the paper).
     public var batchSize: Int = 64
-    /// Steps before the first update ("replay start size").
+    /// Steps before the first update ("replay start size"; at least `batchSize`).
     public var learningStarts: Int = 500
     /// Update every this many steps ("update frequency", 4 in the paper).
     public var trainFrequency: Int = 1
@@ -34,7 +34,7 @@ public struct DQNConfig: Sendable {
     public var epsilonStart: Double = 1
     /// ε after `explorationSteps` steps and from then on.
     public var epsilonEnd: Double = 0.05
-    /// The number of steps over which ε falls linearly.
+    /// The number of steps over which ε falls linearly (at least 1).
     public var explorationSteps: Int = 5_000
     /// Use Double DQN targets: the online network picks argmax_a′ Q(s′, a′; θ), the target
     /// network evaluates it (van Hasselt et al. 2016). False: max_a′ Q(s′, a′; θ⁻).

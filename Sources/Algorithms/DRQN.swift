@@ -83,7 +83,8 @@ public struct DRQNConfig: Sendable {
     /// How a window's state starts (used when `sequenceLength` is set); R2D2: stored state
     /// with l = 40 burn-in steps for L = 80.
     public var strategy: ReplayStrategy = .zeroStart
-    /// Complete episodes in the buffer before the first update.
+    /// Complete episodes in the buffer before the first update (the warm-up; at least
+    /// `batchSize`).
     public var learningStartsEpisodes: Int = 32
     /// Gradient updates at the end of each episode.
     public var updatesPerEpisode: Int = 1
@@ -95,7 +96,8 @@ public struct DRQNConfig: Sendable {
     public var epsilonStart: Double = 1
     /// ε after `explorationEpisodes` episodes and from then on.
     public var epsilonEnd: Double = 0.05
-    /// The number of episodes over which ε falls linearly.
+    /// The number of episodes over which ε falls linearly (at least 1), counted from the
+    /// first episode, not from the end of the warm-up.
     public var explorationEpisodes: Int = 600
     /// Double DQN targets (van Hasselt et al. 2016).
     public var doubleQ: Bool = true
