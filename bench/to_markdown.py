@@ -23,3 +23,7 @@ for line in sys.stdin:
     r = json.loads(line)
     peer = r.get("peer_name") or f"({r.get('reason', 'no peer')})"
     print(f"| {r['suite']} | `{r['case']}` | {r['unit']} | {r['better']} | {fmt(r['memento'])} | {fmt(r['peer'])} | {fmt(r['ratio'])} | {peer} |")
+    # Further figures of the same samples (e.g. the episodes a training run needed), as
+    # medians on rows of their own, named as the unit.
+    for name, f in (r.get("figures") or {}).items():
+        print(f"| {r['suite']} | `{r['case']}` | {name} (median) | {r['better']} | {fmt(f['memento'])} | {fmt(f['peer'])} | {fmt(f['ratio'])} | {peer} |")

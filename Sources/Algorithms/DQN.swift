@@ -22,7 +22,7 @@ public struct DQNConfig: Sendable {
     public var bufferSize: Int = 10_000
     /// The minibatch size (32 in the paper).
     public var batchSize: Int = 64
-    /// Steps before the first update ("replay start size").
+    /// Steps before the first update ("replay start size"; at least `batchSize`).
     public var learningStarts: Int = 500
     /// Update every this many steps ("update frequency", 4 in the paper).
     public var trainFrequency: Int = 1
@@ -34,7 +34,7 @@ public struct DQNConfig: Sendable {
     public var epsilonStart: Double = 1
     /// ε after `explorationSteps` steps and from then on.
     public var epsilonEnd: Double = 0.05
-    /// The number of steps over which ε falls linearly.
+    /// The number of steps over which ε falls linearly (at least 1).
     public var explorationSteps: Int = 5_000
     /// Use Double DQN targets: the online network picks argmax_a′ Q(s′, a′; θ), the target
     /// network evaluates it (van Hasselt et al. 2016). False: max_a′ Q(s′, a′; θ⁻).
@@ -54,12 +54,16 @@ public struct DQNConfig: Sendable {
         try require(gamma >= 0 && gamma <= 1, c, "gamma must be in [0, 1], got \(gamma)")
         try require(bufferSize >= 1, c, "bufferSize must be >= 1, got \(bufferSize)")
         try require(batchSize >= 1, c, "batchSize must be >= 1, got \(batchSize)")
-        try require(learningStarts >= 0, c, "learningStarts must be >= 0, got \(learningStarts)")
+        // The warm-up must hold at least one batch: fewer stored transitions than a batch
+        // would fill the first batches with copies of the same few transitions.
+        try require(learningStarts >= batchSize, c,
+                    "learningStarts (the warm-up) must be at least batchSize (\(batchSize)) steps, got \(learningStarts)")
         try require(trainFrequency >= 1, c, "trainFrequency must be >= 1, got \(trainFrequency)")
         try require(targetUpdateInterval >= 1, c, "targetUpdateInterval must be >= 1, got \(targetUpdateInterval)")
         try require(tau > 0 && tau <= 1, c, "tau must be in (0, 1], got \(tau)")
         try require((0...1).contains(epsilonStart) && (0...1).contains(epsilonEnd), c, "epsilons must be in [0, 1], got \(epsilonStart) → \(epsilonEnd)")
-        try require(explorationSteps >= 0, c, "explorationSteps must be >= 0, got \(explorationSteps)")
+        try require(epsilonEnd <= epsilonStart, c, "epsilonEnd (\(epsilonEnd)) must not exceed epsilonStart (\(epsilonStart)): ε falls over the exploration period")
+        try require(explorationSteps >= 1, c, "explorationSteps (the steps over which ε falls) must be >= 1, got \(explorationSteps)")
         if let m = maxGradNorm { try require(m > 0, c, "maxGradNorm must be > 0, got \(m)") }
     }
 }

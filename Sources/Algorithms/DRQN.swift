@@ -83,7 +83,8 @@ public struct DRQNConfig: Sendable {
     /// How a window's state starts (used when `sequenceLength` is set); R2D2: stored state
     /// with l = 40 burn-in steps for L = 80.
     public var strategy: ReplayStrategy = .zeroStart
-    /// Complete episodes in the buffer before the first update.
+    /// Complete episodes in the buffer before the first update (the warm-up; at least
+    /// `batchSize`).
     public var learningStartsEpisodes: Int = 32
     /// Gradient updates at the end of each episode.
     public var updatesPerEpisode: Int = 1
@@ -95,7 +96,8 @@ public struct DRQNConfig: Sendable {
     public var epsilonStart: Double = 1
     /// ε after `explorationEpisodes` episodes and from then on.
     public var epsilonEnd: Double = 0.05
-    /// The number of episodes over which ε falls linearly.
+    /// The number of episodes over which ε falls linearly (at least 1), counted from the
+    /// first episode, not from the end of the warm-up.
     public var explorationEpisodes: Int = 600
     /// Double DQN targets (van Hasselt et al. 2016).
     public var doubleQ: Bool = true
@@ -123,12 +125,16 @@ public struct DRQNConfig: Sendable {
         if let L = sequenceLength { try require(L >= 1, c, "sequenceLength must be >= 1 or nil, got \(L)") }
         try require(strategy.burnIn >= 0, c, "burn-in must be >= 0, got \(strategy.burnIn)")
         try require(!strategy.storedState || storeStates, c, "the stored-state strategy needs storeStates = true")
-        try require(learningStartsEpisodes >= 1, c, "learningStartsEpisodes must be >= 1, got \(learningStartsEpisodes)")
+        // The warm-up must hold at least one batch: fewer stored episodes than sequences in a
+        // batch would fill the first batches with copies of the same few episodes.
+        try require(learningStartsEpisodes >= batchSize, c,
+                    "learningStartsEpisodes (the warm-up) must be at least batchSize (\(batchSize)) episodes, got \(learningStartsEpisodes)")
         try require(updatesPerEpisode >= 0, c, "updatesPerEpisode must be >= 0, got \(updatesPerEpisode)")
         try require(targetUpdateInterval >= 1, c, "targetUpdateInterval must be >= 1, got \(targetUpdateInterval)")
         try require(tau > 0 && tau <= 1, c, "tau must be in (0, 1], got \(tau)")
         try require((0...1).contains(epsilonStart) && (0...1).contains(epsilonEnd), c, "epsilons must be in [0, 1], got \(epsilonStart) → \(epsilonEnd)")
-        try require(explorationEpisodes >= 0, c, "explorationEpisodes must be >= 0, got \(explorationEpisodes)")
+        try require(epsilonEnd <= epsilonStart, c, "epsilonEnd (\(epsilonEnd)) must not exceed epsilonStart (\(epsilonStart)): ε falls over the exploration period")
+        try require(explorationEpisodes >= 1, c, "explorationEpisodes (the episodes over which ε falls) must be >= 1, got \(explorationEpisodes)")
         try require(deltaQInterval >= 0, c, "deltaQInterval must be >= 0, got \(deltaQInterval)")
         if let m = maxGradNorm { try require(m > 0, c, "maxGradNorm must be > 0, got \(m)") }
     }

@@ -5,20 +5,48 @@ enum Better: String, Sendable {
     case lower, higher
 }
 
+/// One measurement: the case's value and, for cases that report them, further figures of
+/// the same run (e.g. the episodes a training run needed beside its seconds).
+struct BenchSample {
+    var value: Double
+    var figures: [String: Double] = [:]
+}
+
 /// One benchmark case: a Memento measurement and, optionally, the name of the same case in
 /// the suite's peer script (`bench/peers/<suite>.py`).
 struct BenchCase {
     let suite: String
     let name: String
-    /// The unit of `sample`'s value, e.g. "GFLOPS", "µs", "steps/s".
+    /// The unit of `measure`'s value, e.g. "GFLOPS", "µs", "steps/s".
     let unit: String
     let better: Better
     /// The case's name in the peer script, or nil when no peer exists for it.
     let peerCase: String?
     /// Why there is no peer, when `peerCase` is nil.
     let noPeerReason: String?
+    /// The further figures every sample reports (both sides), in the order they are shown;
+    /// each is reported as its median over the samples, like the value.
+    let figures: [String]
     /// One measurement, in `unit`; should take about 0.1–0.3 s.
-    let sample: () throws -> Double
+    let measure: () throws -> BenchSample
+
+    init(suite: String, name: String, unit: String, better: Better, peerCase: String?, noPeerReason: String?,
+         sample: @escaping () throws -> Double) {
+        self.init(suite: suite, name: name, unit: unit, better: better, peerCase: peerCase, noPeerReason: noPeerReason,
+                  figures: []) { BenchSample(value: try sample()) }
+    }
+
+    init(suite: String, name: String, unit: String, better: Better, peerCase: String?, noPeerReason: String?,
+         figures: [String], measure: @escaping () throws -> BenchSample) {
+        self.suite = suite
+        self.name = name
+        self.unit = unit
+        self.better = better
+        self.peerCase = peerCase
+        self.noPeerReason = noPeerReason
+        self.figures = figures
+        self.measure = measure
+    }
 }
 
 /// The result of one case.
@@ -30,8 +58,17 @@ struct BenchResult {
     let reason: String?
     let mementoSamples: [Double]
     let peerSamples: [Double]
+    /// The medians of the case's further figures, by name (a side without samples: absent).
+    let mementoFigures: [String: Double]
+    let peerFigures: [String: Double]
 
     var ratio: Double? { peer.map { memento / $0 } }
+
+    /// The ratio of a further figure, Memento / peer.
+    func figureRatio(_ name: String) -> Double? {
+        guard let m = mementoFigures[name], let p = peerFigures[name], p != 0 else { return nil }
+        return m / p
+    }
 
     /// The JSON line of the contract: suite, case, unit, better, memento, peer, peer_name,
     /// ratio (and reason when there is no peer).
@@ -51,6 +88,12 @@ struct BenchResult {
             "\"peer_name\": \(str(peerName))", "\"ratio\": \(num(ratio))",
         ]
         if peer == nil { fields.append("\"reason\": \(str(reason))") }
+        if !benchCase.figures.isEmpty {
+            let figures = benchCase.figures.map { name in
+                "\(str(name)): {\"memento\": \(num(mementoFigures[name])), \"peer\": \(num(peerFigures[name])), \"ratio\": \(num(figureRatio(name)))}"
+            }
+            fields.append("\"figures\": {" + figures.joined(separator: ", ") + "}")
+        }
         return "{" + fields.joined(separator: ", ") + "}"
     }
 }
@@ -138,8 +181,9 @@ final class Peer {
 
     var isAvailable: Bool { name != nil }
 
-    /// One measurement of `caseName` by the peer.
-    func sample(_ caseName: String) throws -> Double {
+    /// One measurement of `caseName` by the peer: `{"value": x}`, with `"figures": {name: y}`
+    /// for cases that report further figures.
+    func sample(_ caseName: String) throws -> BenchSample {
         input.fileHandleForWriting.write(Data((caseName + "\n").utf8))
         guard let line = Peer.readLine(output.fileHandleForReading, &buffer) else {
             throw BenchError("peer exited while measuring \(caseName)")
@@ -147,7 +191,13 @@ final class Peer {
         guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
             throw BenchError("peer printed \(line)")
         }
-        if let v = obj["value"] as? Double { return v }
+        if let v = obj["value"] as? Double {
+            var figures: [String: Double] = [:]
+            for (k, f) in obj["figures"] as? [String: Any] ?? [:] {
+                if let f = f as? Double { figures[k] = f }
+            }
+            return BenchSample(value: v, figures: figures)
+        }
         throw BenchError("peer failed on \(caseName): \(obj["error"] ?? line)")
     }
 
@@ -190,20 +240,20 @@ func runSuite(_ suite: String, cases: [BenchCase], rounds: Int, log: (String) ->
     }
     var results: [BenchResult] = []
     for c in cases {
-        var mine: [Double] = [], theirs: [Double] = []
+        var mine: [BenchSample] = [], theirs: [BenchSample] = []
         var reason: String? = c.noPeerReason
         let usePeer = c.peerCase != nil && peer?.isAvailable == true
         if c.peerCase != nil && !usePeer { reason = peer?.unavailableReason ?? "peer unavailable" }
         do {
             // Warm-up, not counted.
-            _ = try c.sample()
+            _ = try c.measure()
             if usePeer { _ = try peer!.sample(c.peerCase!) }
             let showSamples = ProcessInfo.processInfo.environment["MEMENTO_BENCH_SAMPLES"] != nil
             for round in 0..<rounds {
-                mine.append(try c.sample())
+                mine.append(try c.measure())
                 if usePeer { theirs.append(try peer!.sample(c.peerCase!)) }
                 if showSamples {  // every round, to see the machine's drift
-                    log("  \(suite)/\(c.name) round \(round + 1): memento \(mine.last!)" + (usePeer ? ", peer \(theirs.last!)" : ""))
+                    log("  \(suite)/\(c.name) round \(round + 1): memento \(mine.last!.value)" + (usePeer ? ", peer \(theirs.last!.value)" : ""))
                 }
             }
         } catch {
@@ -211,12 +261,22 @@ func runSuite(_ suite: String, cases: [BenchCase], rounds: Int, log: (String) ->
             if mine.isEmpty { continue }
             if theirs.isEmpty { reason = "\(error)" }
         }
+        func figureMedians(_ samples: [BenchSample]) -> [String: Double] {
+            var medians: [String: Double] = [:]
+            for name in c.figures {
+                let values = samples.compactMap { $0.figures[name] }
+                if values.count == samples.count, !values.isEmpty { medians[name] = median(values) }
+            }
+            return medians
+        }
         let result = BenchResult(
-            benchCase: c, memento: median(mine), peer: theirs.isEmpty ? nil : median(theirs),
+            benchCase: c, memento: median(mine.map(\.value)), peer: theirs.isEmpty ? nil : median(theirs.map(\.value)),
             peerName: theirs.isEmpty ? nil : peer?.name, reason: theirs.isEmpty ? reason : nil,
-            mementoSamples: mine, peerSamples: theirs)
+            mementoSamples: mine.map(\.value), peerSamples: theirs.map(\.value),
+            mementoFigures: figureMedians(mine), peerFigures: figureMedians(theirs))
         results.append(result)
         log(tableRow(result))
+        for name in c.figures { log(figureRow(result, name)) }
     }
     return results
 }
@@ -234,4 +294,16 @@ func tableRow(_ r: BenchResult) -> String {
     let peerText = r.peer != nil ? (r.peerName ?? "") : "(\(r.reason ?? "no peer"))"
     return String(format: "%-7@ %-24@ %-9@ %12@ %12@ %8@  %@", c.suite as NSString, c.name as NSString, c.unit as NSString,
                   f(r.memento) as NSString, f(r.peer) as NSString, f(r.ratio) as NSString, peerText as NSString)
+}
+
+/// A further figure of a case, on its own row under the case's, with the figure's name as
+/// the unit.
+func figureRow(_ r: BenchResult, _ name: String) -> String {
+    func f(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "-" }
+        return v >= 1000 ? String(format: "%.0f", v) : String(format: "%.3g", v)
+    }
+    return String(format: "%-7@ %-24@ %-9@ %12@ %12@ %8@  (median over the same samples)", "" as NSString,
+                  "  ↳ \(r.benchCase.name)" as NSString, name as NSString, f(r.mementoFigures[name]) as NSString,
+                  f(r.peerFigures[name]) as NSString, f(r.figureRatio(name)) as NSString)
 }

@@ -11,14 +11,16 @@ func rlSuite() -> [BenchCase] {
 }
 
 /// `drqn_tmaze10_solve`: DRQN on the passive TMaze(10) until ≥ 90% of the last 100 training
-/// episodes succeed, in seconds. Issue 8's configuration: LSTM(4 → 64) → Linear(64 → 3),
+/// episodes succeed, in seconds, with the episodes and environment steps it took as further
+/// figures (medians over the same samples, both sides: the episodes are deterministic given
+/// the seed, the seconds are not, so the episodes say whether the two sides learn alike). Issue 8's configuration: LSTM(4 → 64) → Linear(64 → 3),
 /// whole-episode replay from a zero state, 32 episodes a batch, Double DQN targets, Huber
 /// loss, Adam 1e-3, γ 0.99, a hard target sync every 100 updates, one update per episode
 /// (from 32 stored episodes on), ε from 1.0 to 0.05 linearly over the first 600 episodes.
 ///
 /// Each sample trains from scratch with the next seed (0, 1, 2, …, as the peer does), so
-/// the median covers several runs' luck; the environment steps and episodes of each run
-/// go to stderr.
+/// the median covers several runs' luck (the first, seed 0, is the uncounted warm-up); the
+/// environment steps and episodes of each run go to stderr too.
 ///
 /// Both sides run on one thread (`MEMENTO_RL_THREADS` overrides Memento's, as
 /// `MEMENTO_PEER_THREADS` does the peer's): the products here are tiny ([≤ 32, 64] × [64, 256]
@@ -27,7 +29,8 @@ func rlSuite() -> [BenchCase] {
 func drqnTMazeSolveCase() -> BenchCase {
     final class Seeds { var next: UInt64 = 0 }
     let seeds = Seeds()
-    return BenchCase(suite: "rl", name: "drqn_tmaze10_solve", unit: "s", better: .lower, peerCase: "drqn_tmaze10_solve", noPeerReason: nil) {
+    return BenchCase(suite: "rl", name: "drqn_tmaze10_solve", unit: "s", better: .lower, peerCase: "drqn_tmaze10_solve",
+                     noPeerReason: nil, figures: ["episodes", "env_steps"]) {
         let seed = seeds.next
         seeds.next += 1
         let savedThreads = BLAS.threads
@@ -49,6 +52,6 @@ func drqnTMazeSolveCase() -> BenchCase {
         guard run.stopReason == .callback else { throw BenchError("DRQN did not solve TMaze(10) in \(run.steps) steps (seed \(seed))") }
         FileHandle.standardError.write(Data(String(format: "  memento drqn_tmaze10_solve seed %llu: %d env steps, %d episodes, %.3f s\n",
                                                    seed, run.steps, run.episodeReturns.count, seconds).utf8))
-        return seconds
+        return BenchSample(value: seconds, figures: ["episodes": Double(run.episodeReturns.count), "env_steps": Double(run.steps)])
     }
 }

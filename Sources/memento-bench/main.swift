@@ -12,6 +12,9 @@ struct MementoBench: ParsableCommand {
         Each case prints one JSON line on stdout (with --json) and a table row on stderr:
           {"suite": …, "case": …, "unit": …, "better": "lower"|"higher", "memento": x,
            "peer": y, "peer_name": …, "ratio": x/y}
+        Cases that report further figures of the same samples (drqn_tmaze10_solve: episodes
+        and environment steps to solve) add "figures": {name: {"memento", "peer", "ratio"}}
+        with the medians, and a table row each.
         Peers are the scripts in bench/peers/, run by the Python of bench/setup-peers.sh
         (override with MEMENTO_PEERS_PYTHON); a missing peer gives null and a reason.
         MEMENTO_BENCH_SAMPLES=1 logs every round's pair of samples on stderr.

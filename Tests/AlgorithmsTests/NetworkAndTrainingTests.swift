@@ -36,6 +36,44 @@ struct NetworkAndTrainingTests {
         #expect(flatError.message.contains("no LSTM"))
     }
 
+    @Test("A schedule, warm-up or batch that makes no sense is refused at construction, naming the field and the value")
+    func senselessSchedules() throws {
+        let maze = try TMaze(length: 3)
+        var rng = RNG(seed: 0)
+        let recurrent = try RecurrentQNetwork(for: maze, hiddenSize: 8, rng: &rng)
+        func drqnError(_ change: (inout DRQNConfig) -> Void) throws -> String {
+            var config = DRQNConfig()
+            change(&config)
+            return try #require(throws: AlgorithmError.self) { try DRQN(network: recurrent, environment: maze, config: config) }.description
+        }
+        let warmUp = try drqnError { $0.learningStartsEpisodes = 8 }
+        #expect(warmUp.contains("DRQN") && warmUp.contains("learningStartsEpisodes") && warmUp.contains("8") && warmUp.contains("batchSize (32)"))
+        let noExploration = try drqnError { $0.explorationEpisodes = 0 }
+        #expect(noExploration.contains("explorationEpisodes") && noExploration.contains("got 0"))
+        let rising = try drqnError { $0.epsilonStart = 0.1; $0.epsilonEnd = 0.5 }
+        #expect(rising.contains("epsilonEnd (0.5)") && rising.contains("epsilonStart (0.1)"))
+        // The warm-up may equal the batch, and ε may stay constant.
+        var fine = DRQNConfig()
+        fine.batchSize = 8
+        fine.learningStartsEpisodes = 8
+        fine.epsilonStart = 0.1
+        fine.epsilonEnd = 0.1
+        _ = try DRQN(network: recurrent, environment: maze, config: fine)
+
+        let mlp = try MLP([4, 16, 3], rng: &rng)
+        func dqnError(_ change: (inout DQNConfig) -> Void) throws -> String {
+            var config = DQNConfig()
+            change(&config)
+            return try #require(throws: AlgorithmError.self) { try DQN(network: mlp, environment: maze, config: config) }.description
+        }
+        let dqnWarmUp = try dqnError { $0.learningStarts = 10 }
+        #expect(dqnWarmUp.contains("DQN") && dqnWarmUp.contains("learningStarts") && dqnWarmUp.contains("got 10") && dqnWarmUp.contains("batchSize (64)"))
+        let dqnNoExploration = try dqnError { $0.explorationSteps = 0 }
+        #expect(dqnNoExploration.contains("explorationSteps") && dqnNoExploration.contains("got 0"))
+        let dqnRising = try dqnError { $0.epsilonStart = 0; $0.epsilonEnd = 1 }
+        #expect(dqnRising.contains("epsilonEnd") && dqnRising.contains("epsilonStart"))
+    }
+
     @Test("A Sequential with an LSTM is adapted as a recurrent Q-function and trains")
     func pipeline() throws {
         let maze = try TMaze(length: 2)
@@ -77,7 +115,7 @@ struct NetworkAndTrainingTests {
         func makeAgent() throws -> DQN {
             var rng = RNG(seed: 5)
             var config = DQNConfig()
-            config.learningStarts = 50
+            config.learningStarts = 64
             config.seed = 5
             return try DQN(network: try MLP([env.observationSize, 32, 3], rng: &rng), environment: env, config: config)
         }
@@ -149,7 +187,7 @@ struct NetworkAndTrainingTests {
         var config = DRQNConfig()
         config.sequenceLength = 3
         config.strategy = .storedStateWithBurnIn(2)
-        config.learningStartsEpisodes = 2
+        config.learningStartsEpisodes = 4
         config.batchSize = 4
         config.deltaQInterval = 1
         let agent = try DRQN(qFunction: wrapped, environment: maze, config: config)

@@ -70,12 +70,15 @@ import TensorCore
         #expect(active.position == 1)
     }
 
-    @Test func truncatesAfterThreeTimesLength() throws {
+    @Test func terminatesAtTheDeadlineOfThreeTimesLength() throws {
         var env = try TMaze(length: 5)
         let episode = try play(&env, seed: 3) { _, _, _ in TMaze.Action.forward.rawValue }
         #expect(episode.length == 15)
-        #expect(episode.steps.last!.truncated && !episode.steps.last!.terminated)
+        // The deadline is part of the task: a termination (no bootstrap), not a truncation.
+        #expect(episode.steps.last!.terminated && !episode.steps.last!.truncated)
+        #expect(episode.steps.dropLast().allSatisfy { !$0.terminated && !$0.truncated })
         #expect(abs(episode.totalReturn - -0.15) < 1e-9)
+        #expect(episode.steps.last!.observation == [0, 0, 0, 0])
     }
 
     @Test func badCueOptionThrows() throws {

@@ -146,7 +146,7 @@ struct PlotTests {
         let source = """
         let maze = TMaze(length: 2)
         let net = Linear(maze.observation_size, 8) |> relu |> Linear(8, maze.actions)
-        let run = train(DQN(net, learning_starts: 50, exploration_steps: 200), on: maze, steps: 400, stop_at_success: 2.0)
+        let run = train(DQN(net, learning_starts: 64, exploration_steps: 200), on: maze, steps: 400, stop_at_success: 2.0)
         plot(run)
         plot(run.returns, smooth: 10)
         plot(run.history("charts/epsilon"))

@@ -74,7 +74,7 @@ struct ScriptEnvironmentTests {
         let maze = TMaze(length: 4)
         let q = QNet()
         print(q.forward(zeros([2, 4])).shape)
-        train(DQN(q, exploration_steps: 100, learning_starts: 50, seed: 0), on: maze, steps: 200, progress: false)
+        train(DQN(q, exploration_steps: 100, learning_starts: 64, seed: 0), on: maze, steps: 200, progress: false)
         let drqn = DRQN(Memory(), seed: 1)
         let run = train(drqn, on: maze, steps: 30_000, max_episodes: 800, stop_at_success: 0.9, progress: false)
         print(run.success_rate(100) >= 0.9, len(drqn.evaluate(maze, episodes: 20).filter(fn(r) => r > 0)))

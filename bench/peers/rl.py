@@ -6,9 +6,12 @@ hyperparameters as Sources/memento-bench/RLSuite.swift (issue 8, item 4):
 LSTM(4 -> 64) -> Linear(64 -> 3); whole-episode replay from a zero state; batch of 32
 episodes; Double DQN targets; Huber loss; Adam 1e-3; gamma 0.99; hard target sync every
 100 updates; one update per episode once 32 episodes are stored; epsilon from 1.0 to 0.05
-linearly over the first 600 episodes. Each measurement trains from scratch with the next
-seed (0, 1, 2, ...); the environment steps of each run go to stderr. PyTorch runs on one
-thread (see below; MEMENTO_PEER_THREADS overrides).
+linearly over the first 600 episodes. The T-maze's deadline (3 * length steps) ends the
+episode as a termination, as in Memento: the target there is the reward alone. Each
+measurement trains from scratch with the next seed (0, 1, 2, ...); the environment steps
+and episodes of each run go to stderr, and the reply carries them as figures beside the
+seconds: {"value": seconds, "figures": {"episodes": n, "env_steps": s}}. PyTorch runs on
+one thread (see below; MEMENTO_PEER_THREADS overrides).
 
 Protocol: see bench/peers/tensor.py.
 """
@@ -23,8 +26,8 @@ class TMaze:
     """The passive T-maze of Environments/Classic/TMaze.swift: observation
     [cue_left, cue_right, in_corridor, at_junction]; actions 0 forward, 1 left, 2 right;
     every action moves forward in the corridor; at the junction a turn ends the episode with
-    +1 (the cued side) or -1, forward is a no-op; -0.01 per other step; truncated after
-    3 * length steps."""
+    +1 (the cued side) or -1, forward is a no-op; -0.01 per other step; terminated (not
+    truncated: the deadline is part of the task) after 3 * length steps."""
 
     def __init__(self, length, rng):
         self.length, self.rng = length, rng
@@ -42,10 +45,10 @@ class TMaze:
         elif action != 0:
             reward = 1.0 if action - 1 == self.cue else -1.0
             terminated = True
-        truncated = not terminated and self.steps >= 3 * self.length
+        terminated = terminated or self.steps >= 3 * self.length
         at_junction = self.position == self.length
         obs = [0.0, 0.0, float(not terminated and not at_junction), float(not terminated and at_junction)]
-        return obs, reward, terminated, truncated
+        return obs, reward, terminated, False
 
 
 def main():
@@ -141,7 +144,7 @@ def main():
         seconds = time.perf_counter() - start
         print(f"  pytorch drqn_tmaze10_solve seed {seed}: {steps} env steps, {len(returns)} episodes, {seconds:.3f} s",
               file=sys.stderr, flush=True)
-        return seconds
+        return {"value": seconds, "figures": {"episodes": len(returns), "env_steps": steps}}
 
     seeds = iter(range(1 << 30))
     impala_seeds = iter(range(1 << 30))
@@ -156,7 +159,8 @@ def main():
         if not name:
             continue
         try:
-            print(json.dumps({"value": cases[name]()}), flush=True)
+            result = cases[name]()
+            print(json.dumps(result if isinstance(result, dict) else {"value": result}), flush=True)
         except Exception as e:  # report, keep serving
             print(json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
 

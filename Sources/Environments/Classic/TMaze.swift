@@ -18,18 +18,29 @@ import TensorCore
 /// ## Observation space
 /// `Box(0, 1, shape: [4])`: [cue_left, cue_right, in_corridor, at_junction]. The cue bits
 /// are set only on the first observation; `in_corridor` is 1 on cells 0 ..< length and
-/// `at_junction` on cell `length`. The observation after the final turn is all zeros.
+/// `at_junction` on cell `length`. The observation after the episode's end is all zeros.
 ///
 /// ## Rewards
 /// A turn at the junction ends the episode with +1 if it matches the cue and −1
-/// otherwise; every non-terminal step costs `stepCost` (0.01). The oracle (forward
-/// `length` times, then the cued turn) earns 1 − 0.01 × length.
+/// otherwise; every other step (the one reaching the deadline too) costs `stepCost`
+/// (0.01). The oracle (forward `length` times, then the cued turn) earns 1 − 0.01 × length.
 ///
 /// ## Starting state
 /// Cell 0, with the cue left or right with probability 1/2 each.
 ///
 /// ## Episode end
-/// Terminated by a turn at the junction; truncated after 3 × `length` steps.
+/// Terminated by a turn at the junction, or at the deadline: after 3 × `length` steps
+/// without a turn (a failure, with return −0.01 × 3 × `length`).
+///
+/// The deadline is a rule of the maze, not a cut from outside, so it *terminates* the
+/// episode: nothing follows it, and the value of a history that reaches it is 0. An agent
+/// with memory knows how many steps it has taken (its history says so), so for it the
+/// deadline is part of the state; bootstrapping there (as for a truncation) would value
+/// waiting at the junction as if the episode went on, and an agent that learns so keeps
+/// stepping forward into the wall until the deadline (Pardo, Tavakoli, Levdik & Kormushev,
+/// "Time Limits in Reinforcement Learning", ICML 2018: a time limit that is part of the
+/// task is terminal for a time-aware agent). `TMaze` never truncates; a `timeLimit(_:)`
+/// wrapper adds a cut from outside.
 ///
 /// ## Arguments
 /// `length` ≥ 1 (10), `variant` (`.passive`), `stepCost` (0.01).
@@ -58,7 +69,7 @@ public struct TMaze: Environment {
     public let length: Int
     public let variant: Variant
     public let stepCost: Double
-    /// The time limit: 3 × `length`.
+    /// The deadline, in steps: 3 × `length` (a termination, see "Episode end").
     public var maxSteps: Int { 3 * length }
 
     /// The agent's cell: 0 ..< length in the corridor, `length` at the junction.
@@ -122,7 +133,7 @@ public struct TMaze: Environment {
             result.reward = turned == cue ? 1 : -1
             result.terminated = true
         }
-        result.truncated = !result.terminated && elapsedSteps >= maxSteps
+        if elapsedSteps >= maxSteps { result.terminated = true }
         if result.done { phase = .finished }
         observation[0] = 0
         observation[1] = 0
