@@ -230,3 +230,11 @@ extension Value {
         return nil
     }
 }
+
+/// A method of a host object with a signature: the arguments are matched to `parameters`
+/// (unknown keywords are errors with a suggestion) and `body` receives them by position,
+/// defaults filled in.
+func boundMethod(_ name: String, _ parameters: [NativeParameter], doc: String,
+                 _ body: @escaping (Arguments, Interpreter) throws -> Value) -> Value {
+    .native(NativeFunction(name, parameters: parameters, doc: doc) { args, it in try body(Arguments(args.bound), it) })
+}
