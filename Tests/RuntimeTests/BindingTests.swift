@@ -29,8 +29,10 @@ func otherValue(_ f: FieldInfo) -> FieldValue? {
         return .bool(!b)
     case .int:
         let d = f.defaultValue.number.map { Int($0) } ?? Int(f.bounds?.lower ?? 0)
-        for c in [d + 1, d + 2, d - 1, 3] where c != d || f.defaultValue == .none where inBounds(Double(c)) {
-            if f.name == "heads" || f.name == "d_model" { return .int(c.isMultiple(of: 2) ? c : c + 1) }
+        // Attention widths must stay divisible by the heads: halve them.
+        if f.name == "heads" || f.name == "d_model", d > 1, f.defaultValue != .none { return .int(d / 2) }
+        for c in [d + 1, d + 2, d - 1, 3] where (c != d || f.defaultValue == .none) && inBounds(Double(c)) {
+            if f.name == "heads" || f.name == "d_model" { return .int(2) }
             return .int(c)
         }
         return nil
