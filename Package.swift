@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "Memento",
     products: [
-        .library(name: "MementoEngine", targets: ["TensorCore", "NeuralNets", "Environments", "Algorithms"]),
+        .library(name: "MementoEngine", targets: ["Configuration", "TensorCore", "NeuralNets", "Environments", "Algorithms"]),
         .library(name: "MementoLanguage", targets: ["Language"]),
         .executable(name: "memento", targets: ["memento"]),
         .executable(name: "memento-bench", targets: ["memento-bench"]),
@@ -19,14 +19,18 @@ let package = Package(
         // OpenBLAS, loaded at first use so that its kernel can be chosen for this CPU
         // (see Sources/CBLAS/include/CBLAS.h), and the FMA peak kernel for benchmarks.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+        // Declared configuration fields (name, key path, doc, kind, bounds) with their defaults
+        // read from the type's own initialiser; no dependencies, so every engine target and
+        // every front end (the language, files, command lines) can share one description.
+        .target(name: "Configuration"),
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
         .target(name: "NeuralNets", dependencies: ["TensorCore", "CBLAS"]),
-        .target(name: "Environments", dependencies: ["TensorCore"]),
-        .target(name: "Algorithms", dependencies: ["TensorCore", "NeuralNets", "Environments"]),
+        .target(name: "Environments", dependencies: ["TensorCore", "Configuration"]),
+        .target(name: "Algorithms", dependencies: ["TensorCore", "NeuralNets", "Environments", "Configuration"]),
         .target(name: "Language"),
         // Terminal and SVG plots, progress bars: plain rendering, no engine or language.
         .target(name: "Display"),
-        .target(name: "Runtime", dependencies: ["Language", "TensorCore", "NeuralNets", "Environments", "Algorithms", "Display"]),
+        .target(name: "Runtime", dependencies: ["Language", "Configuration", "TensorCore", "NeuralNets", "Environments", "Algorithms", "Display"]),
         // Cells, the stepper, Markdown for the terminal, .ipynb and HTML export.
         .target(name: "Notebook", dependencies: ["Runtime", "Language", "Display", .product(name: "Ink", package: "Ink")]),
         // Solution stripping, the sandboxed grading run, report formats.
@@ -47,7 +51,8 @@ let package = Package(
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TensorCore"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "TensorCore"]),
         .testTarget(name: "AlgorithmsTests", dependencies: ["Algorithms", "NeuralNets", "Environments", "TensorCore"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Language", "TensorCore", "Display"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Language", "TensorCore", "Display", "Configuration", "Algorithms", "Environments", "NeuralNets"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DisplayTests", dependencies: ["Display"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Runtime", "Language", "Display"]),

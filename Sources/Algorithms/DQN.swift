@@ -1,3 +1,4 @@
+import Configuration
 import Environments
 import NeuralNets
 import TensorCore
@@ -66,6 +67,28 @@ public struct DQNConfig: Sendable {
         try require(explorationSteps >= 1, c, "explorationSteps (the steps over which ε falls) must be >= 1, got \(explorationSteps)")
         if let m = maxGradNorm { try require(m > 0, c, "maxGradNorm must be > 0, got \(m)") }
     }
+}
+
+/// The fields as users set them (`DQN(net, gamma: 0.9)`), in the order they are passed by
+/// position; the defaults are the ones above.
+extension DQNConfig: Configurable {
+    public static let fields: [ConfigField<DQNConfig>] = [
+        ConfigField("lr", \.learningRate, "α, Adam's learning rate", .positive),
+        ConfigField("gamma", \.gamma, "γ, the discount factor", .unit),
+        ConfigField("batch_size", \.batchSize, "transitions per minibatch", .atLeast(1)),
+        ConfigField("buffer_size", \.bufferSize, "N, the replay memory in transitions", .atLeast(1)),
+        ConfigField("learning_starts", \.learningStarts, "steps before the first update (replay start size)", .nonNegative),
+        ConfigField("target_update", \.targetUpdateInterval, "C, updates between target-network refreshes", .atLeast(1)),
+        ConfigField("exploration_steps", \.explorationSteps, "steps over which ε falls linearly", .nonNegative),
+        ConfigField("epsilon_end", \.epsilonEnd, "ε after exploration_steps", .unit),
+        ConfigField("double_q", \.doubleQ, "Double DQN targets (van Hasselt et al. 2016)"),
+        ConfigField("seed", \.seed, "the seed of exploration and replay sampling"),
+        ConfigField("epsilon_start", \.epsilonStart, "ε at the start of training", .unit),
+        ConfigField("train_frequency", \.trainFrequency, "steps between updates", .atLeast(1)),
+        ConfigField("tau", \.tau, "τ, the target refresh rate: θ⁻ ← τθ + (1 − τ)θ⁻", .openClosed(0, 1)),
+        ConfigField("huber_loss", \.huberLoss, "the Huber loss (δ = 1); false: the squared TD error"),
+        ConfigField("max_grad_norm", \.maxGradNorm, "clip the gradient's global norm to this (nil: no clipping)", .positive),
+    ]
 }
 
 /// A deep Q-network agent over any feed-forward network [B, obs] → [B, A].

@@ -1,3 +1,4 @@
+import Configuration
 import Environments
 import NeuralNets
 import TensorCore
@@ -137,6 +138,71 @@ public struct DRQNConfig: Sendable {
         try require(explorationEpisodes >= 1, c, "explorationEpisodes (the episodes over which ε falls) must be >= 1, got \(explorationEpisodes)")
         try require(deltaQInterval >= 0, c, "deltaQInterval must be >= 0, got \(deltaQInterval)")
         if let m = maxGradNorm { try require(m > 0, c, "maxGradNorm must be > 0, got \(m)") }
+    }
+}
+
+/// The fields as users set them, in the order they are passed by position; the defaults
+/// are the ones above. `sequenceLength` and `strategy` are set through `DRQNSettings`.
+extension DRQNConfig: Configurable {
+    public static let fields: [ConfigField<DRQNConfig>] = [
+        ConfigField("lr", \.learningRate, "α, Adam's learning rate", .positive),
+        ConfigField("gamma", \.gamma, "γ, the discount factor", .unit),
+        ConfigField("batch_size", \.batchSize, "sequences per minibatch", .atLeast(1)),
+        ConfigField("target_update", \.targetUpdateInterval, "C, updates between target-network refreshes", .atLeast(1)),
+        ConfigField("exploration_episodes", \.explorationEpisodes, "episodes over which ε falls linearly", .nonNegative),
+        ConfigField("epsilon_end", \.epsilonEnd, "ε after exploration_episodes", .unit),
+        ConfigField("seed", \.seed, "the seed of exploration and replay sampling"),
+        ConfigField("updates_per_episode", \.updatesPerEpisode, "gradient updates at the end of each episode", .nonNegative),
+        ConfigField("learning_starts", \.learningStartsEpisodes, "complete episodes in the buffer before the first update", .atLeast(1)),
+        ConfigField("max_grad_norm", \.maxGradNorm, "clip the gradient's global norm to this (nil: no clipping)", .positive),
+        ConfigField("buffer_capacity", \.bufferCapacity, "the replay capacity in rows (steps plus one per episode)", .atLeast(2)),
+        ConfigField("epsilon_start", \.epsilonStart, "ε at the start", .unit),
+        ConfigField("tau", \.tau, "τ, the target refresh rate (1: a hard copy)", .openClosed(0, 1)),
+        ConfigField("double_q", \.doubleQ, "Double DQN targets (van Hasselt et al. 2016)"),
+        ConfigField("huber_loss", \.huberLoss, "the Huber loss (δ = 1); false: the squared TD error"),
+        ConfigField("store_states", \.storeStates, "keep the actor's recurrent state of every step (stored-state replay needs it)"),
+        ConfigField("delta_q_interval", \.deltaQInterval, "log R2D2's ΔQ every this many updates (0: never)", .nonNegative),
+    ]
+}
+
+/// DRQN as users configure it: the replay strategy named in one word, with its burn-in
+/// length and window length, over the rest of `DRQNConfig`.
+///
+/// `replay: "episode"` (the default) replays whole episodes from their start
+/// (`sequenceLength` nil; `burn_in` and `sequence_length` are not used); the others replay
+/// windows of `sequence_length` steps (8 unless given) whose state starts as R2D2's
+/// strategies say: "zero", "burn_in" (l = `burn_in`), "stored", "stored_burn_in".
+public struct DRQNSettings: Configurable {
+    public enum Replay: String, Sendable, CaseIterable, FieldChoice {
+        case episode, zero, burnIn = "burn_in", stored, storedBurnIn = "stored_burn_in"
+    }
+    public var replay: Replay = .episode
+    /// l, the burn-in steps of "burn_in" and "stored_burn_in".
+    public var burnIn = 0
+    /// L, the window length of the windowed strategies; nil: 8.
+    public var sequenceLength: Int? = nil
+    public var config = DRQNConfig()
+
+    public init() {}
+
+    public static let fields: [ConfigField<DRQNSettings>] = [
+        ConfigField("replay", \.replay, "whole episodes, or windows whose state starts from zeros, a burn-in, the stored state, or both"),
+        ConfigField("burn_in", \.burnIn, "l, steps that only warm the state up (\"burn_in\", \"stored_burn_in\")", .nonNegative),
+        ConfigField("sequence_length", \.sequenceLength, "L, the training steps of a replayed window (nil: 8; not used by \"episode\")", .atLeast(1)),
+    ] + DRQNConfig.fields.map { $0.lifted(through: \.config) }
+
+    /// The configuration these settings stand for.
+    public var resolved: DRQNConfig {
+        var c = config
+        switch replay {
+        case .episode: c.sequenceLength = nil
+        case .zero: c.strategy = .zeroStart
+        case .burnIn: c.strategy = .burnIn(burnIn)
+        case .stored: c.strategy = .storedState
+        case .storedBurnIn: c.strategy = .storedStateWithBurnIn(burnIn)
+        }
+        if replay != .episode { c.sequenceLength = sequenceLength ?? 8 }
+        return c
     }
 }
 

@@ -524,11 +524,14 @@ final class CallNode: ExprNode {
     let args: ExprList
     let labels: [String?]
     let hasLabels: Bool
-    init(_ callee: ExprNode, args: [ExprNode], labels: [String?], span: SourceSpan) {
+    /// Each argument's span, for errors about one argument.
+    let argSpans: [SourceSpan]
+    init(_ callee: ExprNode, args: [ExprNode], labels: [String?], argSpans: [SourceSpan], span: SourceSpan) {
         self.callee = callee
         self.args = ExprList(args)
         self.labels = labels
         self.hasLabels = labels.contains { $0 != nil }
+        self.argSpans = argSpans
         super.init(span: span)
     }
     override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
@@ -541,7 +544,11 @@ final class CallNode: ExprNode {
             return try it.invoke(c, base: base, span: span)
         }
         let (positional, named) = try evaluateArguments(args.nodes, labels, it)
-        return try it.callValue(f, positional, named, span: span)
+        do {
+            return try it.callValue(f, positional, named, span: span)
+        } catch {
+            throw it.pointAtArgument(error, call: span, arguments: argSpans, labels: labels)
+        }
     }
 }
 
@@ -553,11 +560,13 @@ final class GlobalCallNode: ExprNode {
     let name: String
     let calleeSpan: SourceSpan
     let args: ExprList
-    init(global index: Int, name: String, calleeSpan: SourceSpan, args: [ExprNode], span: SourceSpan) {
+    let argSpans: [SourceSpan]
+    init(global index: Int, name: String, calleeSpan: SourceSpan, args: [ExprNode], argSpans: [SourceSpan], span: SourceSpan) {
         self.index = index
         self.name = name
         self.calleeSpan = calleeSpan
         self.args = ExprList(args)
+        self.argSpans = argSpans
         super.init(span: span)
     }
     override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
@@ -595,7 +604,11 @@ final class GlobalCallNode: ExprNode {
         var positional: [Value] = []
         positional.reserveCapacity(args.count)
         for a in args.refs { positional.append(try a.eval(it)) }
-        return try it.callValue(f, positional, [], span: span)
+        do {
+            return try it.callValue(f, positional, [], span: span)
+        } catch {
+            throw it.pointAtArgument(error, call: span, arguments: argSpans, labels: Array(repeating: nil, count: argSpans.count))
+        }
     }
 }
 
@@ -615,12 +628,14 @@ final class InvokeNode: ExprNode {
     /// exactly the positional arguments given), with its frame size.
     private var cachedPlainProto: Unmanaged<FunctionProto>?
     private var cachedFrameSize = 0
-    init(_ receiver: ExprNode, name: String, args: [ExprNode], labels: [String?], span: SourceSpan) {
+    let argSpans: [SourceSpan]
+    init(_ receiver: ExprNode, name: String, args: [ExprNode], labels: [String?], argSpans: [SourceSpan], span: SourceSpan) {
         self.receiver = receiver
         self.name = name
         self.args = ExprList(args)
         self.labels = labels
         self.hasLabels = labels.contains { $0 != nil }
+        self.argSpans = argSpans
         super.init(span: span)
     }
     override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
@@ -668,7 +683,11 @@ final class InvokeNode: ExprNode {
             }
         }
         let (positional, named) = try evaluateArguments(args.nodes, labels, it)
-        return try it.invokeMethod(recv, name, positional, named, span: span)
+        do {
+            return try it.invokeMethod(recv, name, positional, named, span: span)
+        } catch {
+            throw it.pointAtArgument(error, call: span, arguments: argSpans, labels: labels)
+        }
     }
 }
 

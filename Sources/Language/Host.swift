@@ -3,15 +3,29 @@
 // MARK: - Errors
 
 /// An error a host function throws to report a problem to the script's author. It becomes a
-/// runtime error at the call's location, with the message and help lines as given.
+/// runtime error at the call's location, with the message and help lines as given; when it
+/// names the `argument` at fault, the error points at that argument instead of the whole call.
 public struct HostError: Error, CustomStringConvertible {
     public var message: String
     public var help: [String]
-    public init(_ message: String, help: [String] = []) {
+    /// The argument the error is about, if it is one argument's fault.
+    public var argument: ArgumentReference?
+    public init(_ message: String, help: [String] = [], argument: ArgumentReference? = nil) {
         self.message = message
         self.help = help
+        self.argument = argument
     }
     public var description: String { message }
+}
+
+/// One argument of a call, as a host error names it.
+public enum ArgumentReference: Sendable, Equatable {
+    /// The argument bound to a declared parameter, whether given by position or by keyword.
+    case parameter(String)
+    /// The argument written `name: value`.
+    case keyword(String)
+    /// The positional argument at this index (0-based).
+    case position(Int)
 }
 
 // MARK: - Slicing
@@ -148,6 +162,9 @@ public final class NativeFunction {
     public let variadic: Bool
     /// One-line help, for `:help`.
     public let doc: String
+    /// Further lines for `:help NAME` (a table of the parameters with their defaults and
+    /// docs, what the result holds); empty for most functions.
+    public var details: [String] = []
     let body: (inout Arguments, Interpreter) throws -> Value
 
     public init(_ name: String, parameters: [NativeParameter]? = nil, variadic: Bool = false, doc: String = "",
@@ -165,6 +182,16 @@ public final class NativeFunction {
         var parts = parameters.map { p in p.defaultValue.map { "\(p.name): \($0)" } ?? p.name }
         if variadic { parts.append("…") }
         return "\(name)(\(parts.joined(separator: ", ")))"
+    }
+
+    /// Where an error about parameter `name` points: the positional argument bound to it, or
+    /// the keyword argument of that name.
+    func locate(_ reference: ArgumentReference?, in args: Arguments) -> ArgumentReference? {
+        guard case .parameter(let name)? = reference else { return reference }
+        if let parameters, let i = parameters.firstIndex(where: { $0.name == name }), i < args.positional.count {
+            return .position(i)
+        }
+        return .keyword(name)
     }
 
     /// Matches arguments to parameters. Throws a `HostError` describing any mismatch.
@@ -202,7 +229,7 @@ public final class NativeFunction {
         for (i, v) in args.positional.enumerated() {
             if i < parameters.count { bound[i] = v } else if variadic { args.rest.append(v) } else {
                 throw HostError("\(name) takes at most \(parameters.count) argument\(parameters.count == 1 ? "" : "s") but \(args.positional.count) were given",
-                                help: ["the signature is \(signature)"])
+                                help: ["the signature is \(signature)"], argument: .position(parameters.count))
             }
         }
         for (label, v) in args.named {
@@ -210,9 +237,9 @@ public final class NativeFunction {
                 var help = [String]()
                 if let hint = didYouMean(label, among: parameters.map(\.name)) { help.append(hint) }
                 help.append("the signature is \(signature)")
-                throw HostError("\(name) has no parameter named '\(label)'", help: help)
+                throw HostError("\(name) has no parameter named '\(label)'", help: help, argument: .keyword(label))
             }
-            if bound[i] != nil { throw HostError("argument '\(label)' of \(name) is given twice") }
+            if bound[i] != nil { throw HostError("argument '\(label)' of \(name) is given twice", argument: .keyword(label)) }
             bound[i] = v
         }
         var out: [Value] = []

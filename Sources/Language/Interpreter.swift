@@ -648,14 +648,20 @@ public final class Interpreter {
             try f.bind(&args)
             return try f.body(&args, self)
         } catch {
-            throw hostError(error, span)
+            var e = hostError(error, span)
+            if e.argument != nil, e.callSites.isEmpty { e.argument = f.locate(e.argument, in: args) }
+            throw e
         }
     }
 
     /// Converts an error thrown by host code into a runtime error at `span`.
     func hostError(_ error: any Error, _ span: SourceSpan) -> RuntimeError {
         if let e = error as? RuntimeError { return e }
-        if let e = error as? HostError { return RuntimeError(e.message, at: span, help: e.help) }
+        if let e = error as? HostError {
+            var r = RuntimeError(e.message, at: span, help: e.help)
+            r.argument = e.argument
+            return r
+        }
         if let e = error as? Diagnostic { return RuntimeError(e.message, at: span, help: e.help) }
         return RuntimeError(String(describing: error), at: span)
     }
@@ -707,7 +713,41 @@ public final class Interpreter {
     /// host code, e.g. a callback passed to `train`. Errors come back as `RuntimeError`.
     public func call(_ callee: Value, _ positional: [Value], named: [(name: String, value: Value)] = []) throws(RuntimeError) -> Value {
         let span = nativeCallSpan ?? Interpreter.hostSpan
-        return try callValue(callee, positional, named, span: span)
+        do {
+            return try callValue(callee, positional, named, span: span)
+        } catch {
+            throw Interpreter.forgetArgument(error)
+        }
+    }
+
+    /// An error from a call the host made: its argument is not one of the script's call
+    /// whose span it carries, so no node may move it there.
+    static func forgetArgument(_ error: RuntimeError) -> RuntimeError {
+        var e = error
+        e.argument = nil
+        return e
+    }
+
+    /// Moves an error about one argument of the call at `span` onto that argument: the value
+    /// of a positional argument, or `label: value` of a keyword argument.
+    func pointAtArgument(_ error: RuntimeError, call span: SourceSpan, arguments: [SourceSpan], labels: [String?]) -> RuntimeError {
+        guard let reference = error.argument, error.callSites.isEmpty,
+              error.span.offset == span.offset, error.span.length == span.length, error.span.file === span.file else { return error }
+        var e = error
+        e.argument = nil
+        var index: Int?
+        switch reference {
+        case .position(let p):
+            var seen = 0
+            for (i, label) in labels.enumerated() where label == nil {
+                if seen == p { index = i; break }
+                seen += 1
+            }
+        case .keyword(let name), .parameter(let name):
+            index = labels.firstIndex { $0 == name }
+        }
+        if let index, index < arguments.count { e.span = arguments[index] }
+        return e
     }
 
     /// Reads a member of any value (`obj.name`), as a script would.
@@ -719,7 +759,11 @@ public final class Interpreter {
     /// runtime drives environments and models written in the language.
     public func callMethod(_ object: Value, _ name: String, _ positional: [Value],
                            named: [(name: String, value: Value)] = []) throws(RuntimeError) -> Value {
-        try invokeMethod(object, name, positional, named, span: nativeCallSpan ?? Interpreter.hostSpan)
+        do {
+            return try invokeMethod(object, name, positional, named, span: nativeCallSpan ?? Interpreter.hostSpan)
+        } catch {
+            throw Interpreter.forgetArgument(error)
+        }
     }
 
     /// Whether a value has a member (field or method) of this name.

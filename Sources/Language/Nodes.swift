@@ -20,6 +20,9 @@ public struct RuntimeError: Error {
     var functions: [String] = []
     /// The call sites of those functions, innermost first.
     var callSites: [SourceSpan] = []
+    /// The argument of the call at `span` that the error is about, until the call's node
+    /// moves `span` onto that argument.
+    var argument: ArgumentReference?
 
     init(_ message: String, at span: SourceSpan, help: [String] = [], kind: Kind = .error) {
         self.kind = kind

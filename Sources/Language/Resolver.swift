@@ -680,14 +680,16 @@ struct Resolver {
         case .call(let callee, let args):
             let argNodes = args.map { expression($0.value) }
             let labels = args.map(\.label)
+            // Where an error about one argument points: `label: value`, or the value.
+            let argSpans = args.map { a in a.labelSpan.map { $0.through(a.value.span) } ?? a.value.span }
             if case .member(let obj, let name, _) = callee.kind {
-                return InvokeNode(expression(obj), name: name, args: argNodes, labels: labels, span: e.span)
+                return InvokeNode(expression(obj), name: name, args: argNodes, labels: labels, argSpans: argSpans, span: e.span)
             }
             if case .name(let name) = callee.kind, labels.allSatisfy({ $0 == nil }),
                case .global(let i) = lookup(name, span: callee.span) {
-                return GlobalCallNode(global: i, name: name, calleeSpan: callee.span, args: argNodes, span: e.span)
+                return GlobalCallNode(global: i, name: name, calleeSpan: callee.span, args: argNodes, argSpans: argSpans, span: e.span)
             }
-            return CallNode(expression(callee), args: argNodes, labels: labels, span: e.span)
+            return CallNode(expression(callee), args: argNodes, labels: labels, argSpans: argSpans, span: e.span)
         case .member(let obj, let name, _):
             let object = expression(obj)
             if let local = object as? LocalGet { return LocalMemberNode(slot: local.slot, name: name, span: e.span) }

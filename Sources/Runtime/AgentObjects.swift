@@ -1,4 +1,5 @@
 import Algorithms
+import Configuration
 import Environments
 import Language
 import NeuralNets
@@ -8,23 +9,28 @@ import TensorCore
 /// `DRQN(net, replay: "burn_in", burn_in: 8)`. `train(agent, on: env, steps: n)` builds
 /// the agent for that environment (checking that the network fits it) and trains it; the
 /// trained agent stays available as `agent.trained` for further training or evaluation.
+///
+/// Generic over algorithms: the registration (`Binder.algorithm`) captures the checked
+/// configuration in `build`.
 public final class AgentSpec: HostObject {
-    enum Kind { case dqn(DQNConfig), drqn(DRQNConfig) }
-    let kind: Kind
+    /// The algorithm's name (`DRQN`).
+    public let algorithm: String
+    /// The name with its variant, as printed (`DRQN(burn-in 8)`).
+    let name: String
     let network: Module
+    /// The configuration's field values, by name.
+    public let configuration: () -> [(name: String, value: FieldValue)]
+    let build: (Module, AnyEnvironment) throws -> any OffPolicyLearner
     /// The agent built by the last `train`, kept so that training can continue.
     var agent: (any OffPolicyLearner)?
 
-    init(_ kind: Kind, network: Module) {
-        self.kind = kind
+    init(algorithm: String, label: String, network: Module, configuration: @escaping () -> [(name: String, value: FieldValue)],
+         build: @escaping (Module, AnyEnvironment) throws -> any OffPolicyLearner) {
+        self.algorithm = algorithm
+        self.name = label
         self.network = network
-    }
-
-    var name: String {
-        switch kind {
-        case .dqn: return "DQN"
-        case .drqn(let c): return "DRQN(\(c.sequenceLength == nil ? "whole episodes" : "\(c.strategy)"))"
-        }
+        self.configuration = configuration
+        self.build = build
     }
 
     override public var typeName: String { "Agent" }
@@ -35,12 +41,7 @@ public final class AgentSpec: HostObject {
         switch name {
         case "network": return .host(ModuleObject(network))
         case "epsilon": return (agent as? any EpsilonGreedy).map { .float($0.explorationRate) } ?? .nil
-        case "evaluate", "delta_q":
-            return .native(NativeFunction(name, variadic: true, doc: name == "evaluate"
-                ? "agent.evaluate(env, episodes: 100): the greedy policy's episode returns."
-                : "agent.delta_q(\"stored_burn_in\", length: 5, burn_in: 4): R2D2's ΔQ at the first and last step of replayed windows.") { [self] args, it in
-                try self.lessonMethod(name, args, interpreter: it) ?? .nil
-            })
+        case "evaluate", "delta_q": return .native(lessonMethod(name))
         default: return nil
         }
     }
@@ -48,13 +49,7 @@ public final class AgentSpec: HostObject {
     /// Builds the agent for `env` (once per environment instance).
     func agent(for env: AnyEnvironment) throws -> any OffPolicyLearner {
         if let agent { try agent.checkCompatible(with: env); return agent }
-        let built: any OffPolicyLearner
-        switch kind {
-        case .dqn(let c): 
-            guard let layer = network as? any Layer else { throw HostError("DQN needs a network that maps observations to Q-values") }
-            built = try DQN(network: layer, environment: env, config: c)
-        case .drqn(let c): built = try DRQN(network: network, environment: env, config: c)
-        }
+        let built = try build(network, env)
         agent = built
         return built
     }
@@ -79,79 +74,44 @@ public final class RunObject: HostObject {
         case "episodes": return .int(run.episodeReturns.count)
         case "seconds": return .float(run.seconds)
         case "keys": return .array(run.history.keys.sorted().map { .str($0) })
-        case "history", "success_rate", "mean_return":
-            return .native(NativeFunction(name, variadic: true, doc: "Run.\(name)") { [self] args, it in
-                try self.callMethod(name, args, interpreter: it) ?? .nil
-            })
-        default: return nil
-        }
-    }
-
-    override public func callMethod(_ name: String, _ args: Arguments, interpreter: Interpreter) throws -> Value? {
-        func arg(_ i: Int, _ label: String) -> Value? { args.named(label) ?? (i < args.positional.count ? args.positional[i] : nil) }
-        switch name {
         case "history":
-            guard let k = arg(0, "key") else { throw HostError("history needs a metric key, e.g. \"losses/td_loss\"", help: ["the keys are: \(run.history.keys.sorted().joined(separator: ", "))"]) }
-            let key = try k.toStringValue("history: key")
-            guard let points = run.history[key] else {
-                throw HostError("no metric \"\(key)\" was logged", help: ["the keys are: \(run.history.keys.sorted().joined(separator: ", "))"])
-            }
-            return .array(points.map { .float($0.value) })
-        case "success_rate":
-            return run.successRate(last: try arg(0, "last")?.toInt("success_rate: last") ?? 100).map { .float($0) } ?? .nil
-        case "mean_return":
-            return run.meanReturn(last: try arg(0, "last")?.toInt("mean_return: last") ?? 100).map { .float($0) } ?? .nil
+            return .native(NativeFunction("history", parameters: ["key"], doc: "run.history(\"losses/td_loss\"): the values logged under a metric key.") { [self] a, _ in
+                let key = try a[0].toStringValue("history: key")
+                guard let points = run.history[key] else {
+                    var help = ["the keys are: \(run.history.keys.sorted().joined(separator: ", "))"]
+                    if let near = closestName(to: key, among: Array(run.history.keys)) { help.insert("did you mean \"\(near)\"?", at: 0) }
+                    throw HostError("no metric \"\(key)\" was logged", help: help, argument: .parameter("key"))
+                }
+                return .array(points.map { .float($0.value) })
+            })
+        case "success_rate", "mean_return":
+            return .native(NativeFunction(name, parameters: [NativeParameter("last", default: .int(100))],
+                                          doc: "run.\(name)(last: 100): over the last episodes (nil before any).") { [self] a, _ in
+                let last = try a[0].toInt("\(name): last")
+                guard last >= 1 else { throw HostError("\(name): last must be >= 1, got \(last)", argument: .parameter("last")) }
+                return (name == "success_rate" ? run.successRate(last: last) : run.meanReturn(last: last)).map { .float($0) } ?? .nil
+            })
         default: return nil
         }
     }
 }
 
 extension Runtime {
-    static func installAlgorithms(in interpreter: Interpreter, session: Session) {
+    static func installAlgorithms(_ b: Binder) {
+        let (interpreter, session) = (b.interpreter, b.session)
         let g = interpreter.globals
         func def(_ name: String, _ params: [NativeParameter], doc: String, _ body: @escaping (inout Arguments, Interpreter) throws -> Value) {
             g.define(name, .native(NativeFunction(name, parameters: params, doc: doc, body: body)))
         }
-        func network(_ v: Value, _ who: String, _ interpreter: Interpreter) throws -> Module { try modelModule(v, who, interpreter) }
-        def("DQN", ["network", NativeParameter("lr", default: .float(1e-3)), NativeParameter("gamma", default: .float(0.99)),
-                    NativeParameter("batch_size", default: .int(64)), NativeParameter("buffer_size", default: .int(10_000)),
-                    NativeParameter("learning_starts", default: .int(500)), NativeParameter("target_update", default: .int(250)),
-                    NativeParameter("exploration_steps", default: .int(5_000)), NativeParameter("epsilon_end", default: .float(0.05)),
-                    NativeParameter("double_q", default: .bool(true)), NativeParameter("seed", default: .int(0))],
-            doc: "DQN(net, lr: 1e-3, …): deep Q-learning with a target network, ε-greedy and Double DQN (Mnih et al. 2015).") { a, it in
-            var c = DQNConfig()
-            c.learningRate = try a[1].toFloat("DQN: lr"); c.gamma = try a[2].toDouble("DQN: gamma")
-            c.batchSize = try a[3].toInt("DQN: batch_size"); c.bufferSize = try a[4].toInt("DQN: buffer_size")
-            c.learningStarts = try a[5].toInt("DQN: learning_starts"); c.targetUpdateInterval = try a[6].toInt("DQN: target_update")
-            c.explorationSteps = try a[7].toInt("DQN: exploration_steps"); c.epsilonEnd = try a[8].toDouble("DQN: epsilon_end")
-            c.doubleQ = try a[9].toBool("DQN: double_q"); c.seed = UInt64(truncatingIfNeeded: try a[10].toInt("DQN: seed"))
-            return .host(AgentSpec(.dqn(c), network: try network(a[0], "DQN", it)))
+        b.algorithm("DQN", DQNConfig.self,
+                    doc: "deep Q-learning with a target network, ε-greedy and Double DQN (Mnih et al. 2015).") { config, network, env in
+            guard let layer = network as? any Layer else { throw HostError("DQN needs a network that maps observations to Q-values") }
+            return try DQN(network: layer, environment: env, config: config)
         }
-        def("DRQN", ["network", NativeParameter("replay", default: .string("episode")), NativeParameter("burn_in", default: .int(0)),
-                     NativeParameter("sequence_length", default: .nil), NativeParameter("lr", default: .float(1e-3)),
-                     NativeParameter("gamma", default: .float(0.99)), NativeParameter("batch_size", default: .int(32)),
-                     NativeParameter("target_update", default: .int(100)), NativeParameter("exploration_episodes", default: .int(600)),
-                     NativeParameter("epsilon_end", default: .float(0.05)), NativeParameter("seed", default: .int(0)),
-                     NativeParameter("updates_per_episode", default: .int(1)), NativeParameter("learning_starts", default: .int(32)),
-                     NativeParameter("max_grad_norm", default: .nil)],
-            doc: "DRQN(net, replay: \"episode\" | \"zero\" | \"burn_in\" | \"stored\" | \"stored_burn_in\", burn_in: 0, sequence_length: nil, …): recurrent Q-learning (Hausknecht & Stone 2015) with R2D2's replay strategies.") { a, it in
-            var c = DRQNConfig()
-            let replay = try a[1].toStringValue("DRQN: replay")
-            let burnIn = try a[2].toInt("DRQN: burn_in")
-            if replay == "episode" {
-                c.sequenceLength = nil
-            } else {
-                c.strategy = try replayStrategy(replay, burnIn: burnIn, who: "DRQN", episode: true)
-            }
-            if replay != "episode" { c.sequenceLength = a[3].isNil ? 8 : try a[3].toInt("DRQN: sequence_length") }
-            c.learningRate = try a[4].toFloat("DRQN: lr"); c.gamma = try a[5].toDouble("DRQN: gamma")
-            c.batchSize = try a[6].toInt("DRQN: batch_size"); c.targetUpdateInterval = try a[7].toInt("DRQN: target_update")
-            c.explorationEpisodes = try a[8].toInt("DRQN: exploration_episodes"); c.epsilonEnd = try a[9].toDouble("DRQN: epsilon_end")
-            c.seed = UInt64(truncatingIfNeeded: try a[10].toInt("DRQN: seed"))
-            c.updatesPerEpisode = try a[11].toInt("DRQN: updates_per_episode")
-            c.learningStartsEpisodes = try a[12].toInt("DRQN: learning_starts")
-            c.maxGradNorm = a[13].isNil ? nil : try a[13].toFloat("DRQN: max_grad_norm")
-            return .host(AgentSpec(.drqn(c), network: try network(a[0], "DRQN", it)))
+        b.algorithm("DRQN", DRQNSettings.self,
+                    doc: "recurrent Q-learning (Hausknecht & Stone 2015) with R2D2's replay strategies (Kapturowski et al. 2019).",
+                    label: { "DRQN(\($0.replay == .episode ? "whole episodes" : "\($0.resolved.strategy)"))" }) { settings, network, env in
+            try DRQN(network: network, environment: env, config: settings.resolved)
         }
         def("train", ["agent", "on", "steps", NativeParameter("seed", default: .int(0)), NativeParameter("max_episodes", default: .nil),
                       NativeParameter("stop_at_success", default: .nil), NativeParameter("progress", default: .bool(true))],

@@ -46,13 +46,19 @@ final class DistributionObject: HostObject {
         case (.normal(let n), "std"): return .host(TensorObject(n.std))
         default:
             guard memberNames.contains(name) else { return nil }
-            return .native(NativeFunction(name, variadic: true, doc: "\(typeName).\(name)") { [self] args, it in
-                try self.callMethod(name, args, interpreter: it) ?? .nil
-            })
+            let parameters: [NativeParameter]
+            switch name {
+            case "log_prob": if case .categorical = kind { parameters = ["actions"] } else { parameters = ["value"] }
+            case "kl": parameters = ["other"]
+            default: parameters = []
+            }
+            return boundMethod(name, parameters, doc: "\(typeName).\(name)") { [self] args, it in
+                try self.method(name, args, interpreter: it) ?? .nil
+            }
         }
     }
 
-    override func callMethod(_ name: String, _ args: Arguments, interpreter: Interpreter) throws -> Value? {
+    func method(_ name: String, _ args: Arguments, interpreter: Interpreter) throws -> Value? {
         func arg(_ i: Int, _ label: String) -> Value? { args.named(label) ?? (i < args.positional.count ? args.positional[i] : nil) }
         func t(_ x: Tensor) -> Value { .host(TensorObject(x)) }
         switch (kind, name) {

@@ -26,29 +26,24 @@ public final class EnvironmentObject: HostObject {
         case "observation_shape": return .array(env.observationSpace.shape.map { .int($0) })
         case "actions": return .int(env.actionSpace.n)
         case "state": return .host(TensorObject(Tensor(env.state)))
-        case "reset", "step", "render":
-            return .native(NativeFunction(name, variadic: true, doc: "Environment.\(name)") { [self] args, it in
-                try self.callMethod(name, args, interpreter: it) ?? .nil
-            })
-        default: return nil
-        }
-    }
-
-    override public func callMethod(_ name: String, _ args: Arguments, interpreter: Interpreter) throws -> Value? {
-        func arg(_ i: Int, _ label: String) -> Value? { args.named(label) ?? (i < args.positional.count ? args.positional[i] : nil) }
-        switch name {
         case "reset":
-            let seed = try arg(0, "seed").flatMap { $0.isNil ? nil : UInt64(truncatingIfNeeded: try $0.toInt("reset: seed")) }
-            let (obs, info) = try env.reset(seed: seed)
-            return .makeRecord([("observation", observationValue(obs)), ("info", infoValue(info))])
+            return .native(NativeFunction("reset", parameters: [NativeParameter("seed", default: .nil)],
+                                          doc: "env.reset(seed: nil): starts an episode; a record of observation and info.") { [self] a, _ in
+                let seed = a[0].isNil ? nil : UInt64(truncatingIfNeeded: try a[0].toInt("reset: seed"))
+                let (obs, info) = try env.reset(seed: seed)
+                return .makeRecord([("observation", observationValue(obs)), ("info", infoValue(info))])
+            })
         case "step":
-            guard let a = arg(0, "action") else { throw HostError("step needs an action in 0..<\(env.actionSpace.n)") }
-            let t = try env.step(try a.toInt("the action"))
-            return .makeRecord([
-                ("observation", observationValue(t.observation)), ("reward", .float(t.reward)),
-                ("terminated", .bool(t.terminated)), ("truncated", .bool(t.truncated)), ("info", infoValue(t.info)),
-            ])
-        case "render": return .str(env.render())
+            return .native(NativeFunction("step", parameters: ["action"],
+                                          doc: "env.step(action): a record of observation, reward, terminated, truncated and info.") { [self] a, _ in
+                let t = try env.step(try a[0].toInt("the action"))
+                return .makeRecord([
+                    ("observation", observationValue(t.observation)), ("reward", .float(t.reward)),
+                    ("terminated", .bool(t.terminated)), ("truncated", .bool(t.truncated)), ("info", infoValue(t.info)),
+                ])
+            })
+        case "render":
+            return .native(NativeFunction("render", parameters: [], doc: "env.render(): the state as text.") { [self] _, _ in .str(env.render()) })
         default: return nil
         }
     }
@@ -75,26 +70,4 @@ func infoValue(_ v: InfoValue) -> Value {
     case .floats(let f): return .host(TensorObject(Tensor(f)))
     case .info(let i): return infoValue(i)
     }
-}
-
-/// Script keyword arguments as environment arguments: `max_episode_steps` → `maxEpisodeSteps`.
-func environmentArguments(_ named: [(name: String, value: Value)]) throws -> [String: InfoValue] {
-    var out: [String: InfoValue] = [:]
-    for (name, value) in named {
-        let key = camelCase(name)
-        switch value {
-        case .bool(let b): out[key] = .bool(b)
-        case .int(let i): out[key] = .int(i)
-        case .float(let d): out[key] = .double(d)
-        case .string(let s): out[key] = .string(s.value)
-        default: throw HostError("argument \(name) must be a number, a boolean or a string, got \(value.typeName)")
-        }
-    }
-    return out
-}
-
-func camelCase(_ s: String) -> String {
-    let parts = s.split(separator: "_")
-    guard parts.count > 1 else { return s }
-    return String(parts[0]) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
 }

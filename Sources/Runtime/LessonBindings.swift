@@ -123,28 +123,32 @@ extension Runtime {
 
 extension AgentSpec {
     /// `agent.evaluate(env, episodes: 100)`, `agent.delta_q("stored_burn_in", length: 5)`.
-    func lessonMethod(_ name: String, _ args: Arguments, interpreter: Interpreter) throws -> Value? {
-        func arg(_ i: Int, _ label: String) -> Value? { args.named(label) ?? (i < args.positional.count ? args.positional[i] : nil) }
-        guard let agent else { throw HostError("\(name): the agent has not been trained yet", help: ["call train(agent, on: env, steps: …) first"]) }
-        switch name {
-        case "evaluate":
-            guard let e = arg(0, "env") else { throw HostError("evaluate needs an environment: agent.evaluate(env, episodes: 100)") }
-            let env = try anyEnvironment(e, "evaluate", interpreter)
-            let episodes = try arg(1, "episodes")?.toInt("evaluate: episodes") ?? 100
-            let seed = try arg(2, "seed")?.toInt("evaluate: seed") ?? 12_345
-            return .array(try ScriptEnvironment.rethrowingScriptError(interpreter) {
-                try Algorithms.evaluate(agent, on: env, episodes: episodes, seed: UInt64(truncatingIfNeeded: seed)).map { .float($0) }
-            })
-        case "delta_q":
-            guard let drqn = agent as? DRQN else { throw HostError("delta_q needs a DRQN agent, this one is \(self.name)") }
-            guard let r = arg(0, "replay") else { throw HostError("delta_q needs a replay strategy: \"zero\", \"burn_in\", \"stored\" or \"stored_burn_in\"") }
-            let replay = try r.toStringValue("delta_q: replay")
-            let length = try arg(1, "length")?.toInt("delta_q: length") ?? 5
-            let burnIn = try arg(2, "burn_in")?.toInt("delta_q: burn_in") ?? 4
-            let strategy = try replayStrategy(replay, burnIn: burnIn, who: "delta_q")
-            let (first, last) = try drqn.measureDeltaQ(strategy, length: length)
-            return .makeRecord([("first", .float(first)), ("last", .float(last))])
-        default: return nil
+    func lessonMethod(_ name: String) -> NativeFunction {
+        if name == "evaluate" {
+            return NativeFunction("evaluate", parameters: ["env", NativeParameter("episodes", default: .int(100)), NativeParameter("seed", default: .int(12_345))],
+                                  doc: "agent.evaluate(env, episodes: 100): the greedy policy's episode returns.") { [self] a, it in
+                let agent = try trained(name)
+                let env = try anyEnvironment(a[0], "evaluate", it)
+                let episodes = try a[1].toInt("evaluate: episodes"), seed = try a[2].toInt("evaluate: seed")
+                guard episodes >= 1 else { throw HostError("evaluate: episodes must be >= 1, got \(episodes)", argument: .parameter("episodes")) }
+                return .array(try ScriptEnvironment.rethrowingScriptError(it) {
+                    try Algorithms.evaluate(agent, on: env, episodes: episodes, seed: UInt64(truncatingIfNeeded: seed)).map { .float($0) }
+                })
+            }
         }
+        return NativeFunction("delta_q", parameters: ["replay", NativeParameter("length", default: .int(5)), NativeParameter("burn_in", default: .int(4))],
+                              doc: "agent.delta_q(\"stored_burn_in\", length: 5, burn_in: 4): R2D2's ΔQ at the first and last step of replayed windows.") { [self] a, _ in
+            let agent = try trained(name)
+            guard let drqn = agent as? DRQN else { throw HostError("delta_q needs a DRQN agent, this one is \(self.name)") }
+            let replay = try a[0].toStringValue("delta_q: replay")
+            let strategy = try replayStrategy(replay, burnIn: try a[2].toInt("delta_q: burn_in"), who: "delta_q")
+            let (first, last) = try drqn.measureDeltaQ(strategy, length: try a[1].toInt("delta_q: length"))
+            return .makeRecord([("first", .float(first)), ("last", .float(last))])
+        }
+    }
+
+    private func trained(_ method: String) throws -> any OffPolicyLearner {
+        guard let agent else { throw HostError("\(method): the agent has not been trained yet", help: ["call train(agent, on: env, steps: …) first"]) }
+        return agent
     }
 }

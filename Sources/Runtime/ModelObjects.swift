@@ -48,15 +48,27 @@ public final class ModuleObject: HostObject {
             if let b = module as? TransformerBlock { return b.lastAttention.map { .array([.host(TensorObject($0))]) } ?? .array([]) }
             return nil
         default:
-            guard memberNames.contains(name) else { return nil }
-            return .native(NativeFunction(name, variadic: true, doc: "\(module.typeName).\(name)") { [self] args, it in
-                guard let v = try self.callMethod(name, args, interpreter: it) else { throw HostError("\(module.typeName) has no method \(name)") }
+            guard memberNames.contains(name), let (parameters, doc) = ModuleObject.methods[name] else { return nil }
+            return boundMethod(name, parameters, doc: doc) { [self] args, it in
+                guard let v = try self.method(name, args, interpreter: it) else { throw HostError("\(module.typeName) has no method \(name)") }
                 return v
-            })
+            }
         }
     }
 
-    override public func callMethod(_ name: String, _ args: Arguments, interpreter: Interpreter) throws -> Value? {
+    /// The methods' signatures and docs.
+    static let methods: [String: ([NativeParameter], String)] = [
+        "train": ([NativeParameter("on", default: .bool(true))], "model.train(on: true): training mode (dropout active), or evaluation mode with false."),
+        "eval": ([], "model.eval(): evaluation mode."),
+        "zero_grad": ([], "model.zero_grad(): clears the parameters' gradients."),
+        "copy_from": (["source"], "model.copy_from(other): copies the parameters of a model of the same structure."),
+        "forward": (["input", NativeParameter("state", default: .nil), NativeParameter("resets", default: .nil)],
+                    "rnn.forward(x [batch, time, inputs], state: nil, resets: nil): a record of outputs and state."),
+        "step": (["input", NativeParameter("state", default: .nil)], "rnn.step(x [batch, inputs], state: nil): a record of output and state."),
+        "initial_state": ([NativeParameter("batch", default: .int(1))], "rnn.initial_state(batch: 1): zeros."),
+    ]
+
+    func method(_ name: String, _ args: Arguments, interpreter: Interpreter) throws -> Value? {
         func arg(_ i: Int, _ label: String) -> Value? { args.named(label) ?? (i < args.positional.count ? args.positional[i] : nil) }
         switch name {
         case "train": module.train(try arg(0, "on")?.toBool("train: on") ?? true); return .nil
@@ -167,8 +179,8 @@ public final class OptimizerObject: HostObject {
         case "lr": return .float(Double(optimizer.learningRate))
         case "step_count": return .int(optimizer.stepCount)
         case "step", "zero_grad":
-            return .native(NativeFunction(name, parameters: [], doc: "\(optimizer.name).\(name)()") { [self] _, it in
-                try self.callMethod(name, Arguments([]), interpreter: it) ?? .nil
+            return .native(NativeFunction(name, parameters: [], doc: "\(optimizer.name).\(name)()") { [self] _, _ in
+                try self.method(name) ?? .nil
             })
         default: return nil
         }
@@ -180,7 +192,7 @@ public final class OptimizerObject: HostObject {
         optimizer.learningRate = lr
         return true
     }
-    override public func callMethod(_ name: String, _ args: Arguments, interpreter: Interpreter) throws -> Value? {
+    func method(_ name: String) throws -> Value? {
         switch name {
         case "step": try optimizer.step(); return .nil
         case "zero_grad": optimizer.zeroGrad(); return .nil

@@ -1,3 +1,4 @@
+import Configuration
 import Environments
 import Foundation
 import Language
@@ -95,48 +96,65 @@ public enum Runtime {
         }
 
         // MARK: Layers
-        func layer(_ name: String, _ params: [NativeParameter], doc: String, _ make: @escaping (Arguments, inout RNG) throws -> Module) {
-            def(name, params, doc: doc) { args, _ in
-                var rng = session.nextRNG()
-                return module(try make(args, &rng))
-            }
+        // Each field reaches the layer's own property; defaults come from a prototype built
+        // by the layer's initialiser.
+        let b = Binder(interpreter: interpreter, session: session)
+        let size = Bounds.atLeast(1)
+        b.layer("Linear", doc: "y = x·Wᵀ + b.", fields: [
+            ConfigField("inputs", \Linear.inputs, "input features", size, required: true),
+            ConfigField("outputs", \.outputs, "output features", size, required: true),
+            ConfigField("bias", \.hasBias, "learn the bias b"),
+        ], prototype: { try Linear(1, 1, rng: &$0) }) { v, rng in try Linear(v[\.inputs], v[\.outputs], bias: v[\.hasBias], rng: &rng) }
+        b.layer("LSTM", doc: "an LSTM over [batch, time, inputs] (Hochreiter & Schmidhuber 1997).", fields: [
+            ConfigField("inputs", \LSTM.inputSize, "input features", size, required: true),
+            ConfigField("hidden", \.hiddenSize, "the size of h and c", size, required: true),
+        ], prototype: { try LSTM(1, 1, rng: &$0) }) { v, rng in try LSTM(v[\.inputSize], v[\.hiddenSize], rng: &rng) }
+        b.layer("GRU", doc: "a GRU over [batch, time, inputs] (Cho et al. 2014).", fields: [
+            ConfigField("inputs", \GRU.inputSize, "input features", size, required: true),
+            ConfigField("hidden", \.hiddenSize, "the size of h", size, required: true),
+        ], prototype: { try GRU(1, 1, rng: &$0) }) { v, rng in try GRU(v[\.inputSize], v[\.hiddenSize], rng: &rng) }
+        b.layer("RNN", doc: "an Elman RNN over [batch, time, inputs].", fields: [
+            ConfigField("inputs", \RNN.inputSize, "input features", size, required: true),
+            ConfigField("hidden", \.hiddenSize, "the size of h", size, required: true),
+            ConfigField("nonlinearity", \.nonlinearity, "\"tanh\" or \"relu\""),
+        ], prototype: { try RNN(1, 1, rng: &$0) }) { v, rng in try RNN(v[\.inputSize], v[\.hiddenSize], nonlinearity: v[\.nonlinearity], rng: &rng) }
+        b.layer("Embedding", doc: "a lookup table of vectors, one per token.", fields: [
+            ConfigField("count", \Embedding.count, "the number of entries (vocabulary size)", size, required: true),
+            ConfigField("dimension", \.dimension, "the size of each vector", size, required: true),
+        ], prototype: { try Embedding(1, 1, rng: &$0) }) { v, rng in try Embedding(v[\.count], v[\.dimension], rng: &rng) }
+        b.layer("LayerNorm", doc: "normalisation over the last axis (Ba et al. 2016).", fields: [
+            ConfigField("dimension", \LayerNorm.dimension, "the size of the last axis", size, required: true),
+        ], prototype: { _ in try LayerNorm(1) }) { v, _ in try LayerNorm(v[\.dimension]) }
+        b.layer("Dropout", doc: "zeroes elements with probability p while training.", fields: [
+            ConfigField("p", \Dropout.p, "the probability of zeroing an element", .closedOpen(0, 1), required: true),
+        ], prototype: { _ in try Dropout(0) }) { v, rng in try Dropout(v[\.p], seed: rng.next()) }
+        b.layer("MLP", doc: "Linear layers of the given sizes with an activation between them.", fields: [
+            ConfigField("sizes", \MLP.sizes, "input, hidden and output sizes, e.g. [4, 64, 2]", size, required: true),
+            ConfigField("activation", \.activation, "relu, tanh, sigmoid, gelu, softplus or leakyRelu"),
+        ], prototype: { try MLP([1, 1], rng: &$0) }) { v, rng in try MLP(v[\.sizes], activation: v[\.activation], rng: &rng) }
+        b.layer("MultiHeadAttention", doc: "causal multi-head self-attention (Vaswani et al. 2017).", fields: [
+            ConfigField("d_model", \MultiHeadAttention.dModel, "the model width", size, required: true),
+            ConfigField("heads", \.heads, "attention heads (dividing d_model)", size, required: true),
+        ], prototype: { try MultiHeadAttention(dModel: 1, heads: 1, rng: &$0) }) { v, rng in
+            try MultiHeadAttention(dModel: v[\.dModel], heads: v[\.heads], rng: &rng)
         }
-        layer("Linear", ["inputs", "outputs", NativeParameter("bias", default: .bool(true))], doc: "Linear(inputs, outputs): y = x·Wᵀ + b.") { a, rng in
-            try Linear(a[0].toInt("Linear: inputs"), a[1].toInt("Linear: outputs"), bias: a[2].toBool("Linear: bias"), rng: &rng)
+        b.layer("TransformerBlock", doc: "a pre-LN Transformer block: attention and an MLP, each with a residual.", fields: [
+            ConfigField("d_model", \TransformerBlock.attention.dModel, "the model width", size, required: true),
+            ConfigField("heads", \.attention.heads, "attention heads (dividing d_model)", size, required: true),
+            ConfigField("causal", \.causal, "mask attention to earlier positions"),
+        ], prototype: { try TransformerBlock(dModel: 1, heads: 1, rng: &$0) }) { v, rng in
+            try TransformerBlock(dModel: v[\.attention.dModel], heads: v[\.attention.heads], causal: v[\.causal], rng: &rng)
         }
-        layer("LSTM", ["inputs", "hidden"], doc: "LSTM(inputs, hidden): an LSTM over [batch, time, inputs].") { a, rng in
-            try LSTM(a[0].toInt("LSTM: inputs"), a[1].toInt("LSTM: hidden"), rng: &rng)
-        }
-        layer("GRU", ["inputs", "hidden"], doc: "GRU(inputs, hidden): a GRU over [batch, time, inputs].") { a, rng in
-            try GRU(a[0].toInt("GRU: inputs"), a[1].toInt("GRU: hidden"), rng: &rng)
-        }
-        layer("RNN", ["inputs", "hidden", NativeParameter("nonlinearity", default: .string("tanh"))], doc: "RNN(inputs, hidden): an Elman RNN.") { a, rng in
-            try RNN(a[0].toInt("RNN: inputs"), a[1].toInt("RNN: hidden"), nonlinearity: a[2].toStringValue("RNN: nonlinearity"), rng: &rng)
-        }
-        layer("Embedding", ["count", "dimension"], doc: "Embedding(count, dimension): a lookup table of vectors.") { a, rng in
-            try Embedding(a[0].toInt("Embedding: count"), a[1].toInt("Embedding: dimension"), rng: &rng)
-        }
-        layer("LayerNorm", ["dimension"], doc: "LayerNorm(dimension): normalisation over the last axis.") { a, _ in
-            try LayerNorm(a[0].toInt("LayerNorm: dimension"))
-        }
-        layer("Dropout", ["p"], doc: "Dropout(p): zeroes elements with probability p while training.") { a, rng in
-            try Dropout(a[0].toDouble("Dropout: p"), seed: rng.next())
-        }
-        layer("MLP", ["sizes", NativeParameter("activation", default: .string("relu"))], doc: "MLP([4, 64, 2]): Linear layers with activations between.") { a, rng in
-            try MLP(a[0].toShape("MLP: sizes"), activation: a[1].toStringValue("MLP: activation"), rng: &rng)
-        }
-        layer("MultiHeadAttention", ["d_model", "heads"], doc: "MultiHeadAttention(d_model, heads): self-attention.") { a, rng in
-            try MultiHeadAttention(dModel: a[0].toInt("MultiHeadAttention: d_model"), heads: a[1].toInt("MultiHeadAttention: heads"), rng: &rng)
-        }
-        layer("TransformerBlock", ["d_model", "heads", NativeParameter("causal", default: .bool(true))], doc: "TransformerBlock(d_model, heads): pre-LN block.") { a, rng in
-            try TransformerBlock(dModel: a[0].toInt("TransformerBlock: d_model"), heads: a[1].toInt("TransformerBlock: heads"), causal: a[2].toBool("TransformerBlock: causal"), rng: &rng)
-        }
-        layer("GPT", ["vocab_size", "context_length", NativeParameter("d_model", default: .int(128)), NativeParameter("heads", default: .int(4)),
-                      NativeParameter("layers", default: .int(2)), NativeParameter("tied_head", default: .bool(true))],
-              doc: "GPT(vocab_size, context_length, d_model: 128, heads: 4, layers: 2): tokens → logits.") { a, rng in
-            try GPT(GPTConfig(vocabSize: a[0].toInt("GPT: vocab_size"), contextLength: a[1].toInt("GPT: context_length"),
-                              dModel: a[2].toInt("GPT: d_model"), heads: a[3].toInt("GPT: heads"), layers: a[4].toInt("GPT: layers"),
-                              tiedHead: a[5].toBool("GPT: tied_head")), rng: &rng)
+        b.layer("GPT", doc: "a GPT: tokens [batch, time] → logits [batch, time, vocab_size] (Radford et al. 2018).", fields: [
+            ConfigField("vocab_size", \GPTConfig.vocabSize, "the number of tokens", size, required: true),
+            ConfigField("context_length", \.contextLength, "the longest sequence", size, required: true),
+            ConfigField("d_model", \.dModel, "the model width", size),
+            ConfigField("heads", \.heads, "attention heads (dividing d_model)", size),
+            ConfigField("layers", \.layers, "Transformer blocks", size),
+            ConfigField("tied_head", \.tiedHead, "the output head shares the token embedding"),
+        ], prototype: { _ in GPTConfig(vocabSize: 1, contextLength: 1) }, root: { (g: GPT) in g.config }) { v, rng in
+            try GPT(GPTConfig(vocabSize: v[\.vocabSize], contextLength: v[\.contextLength], dModel: v[\.dModel], heads: v[\.heads],
+                              layers: v[\.layers], tiedHead: v[\.tiedHead]), rng: &rng)
         }
         def("Sequential", ["layers"], doc: "Sequential([l1, l2, …]): layers applied in order (also written l1 |> l2).") { args, _ in
             guard case .list(let l) = args[0] else { throw HostError("Sequential needs a list of layers") }
@@ -149,38 +167,21 @@ public enum Runtime {
         }
 
         // MARK: Optimizers
-        /// A model, or a list of models whose parameters are optimized together
-        /// (`Adam([cell, head])`): the list becomes a container module, children "0", "1", ….
-        func optimizerTarget(_ v: Value, _ name: String, _ interpreter: Interpreter) throws -> Module {
-            if case .list(let l) = v {
-                guard !l.items.isEmpty else { throw HostError("\(name) needs at least one model, got an empty list") }
-                let group = Module()
-                for (i, item) in l.items.enumerated() {
-                    if case .instance = item { _ = group.addChild("\(i)", try ScriptModel(item, interpreter: interpreter)); continue }
-                    guard case .host(let m as ModuleObject) = item else { throw HostError("\(name): item \(i) of the list is \(item.typeName), not a model") }
-                    _ = group.addChild("\(i)", m.module)
-                }
-                return group
-            }
-            if case .instance = v { return try ScriptModel(v, interpreter: interpreter) }
-            guard case .host(let m as ModuleObject) = v else { throw HostError("\(name) needs a model or a list of models, got \(v.typeName)") }
-            return m.module
-        }
-        def("Adam", ["model", NativeParameter("lr", default: .float(1e-3)), NativeParameter("weight_decay", default: .float(0))],
-            doc: "Adam(model, lr: 1e-3): the Adam optimizer over a model's parameters.") { a, it in
-            .host(OptimizerObject(try Adam(optimizerTarget(a[0], "Adam", it), learningRate: a[1].toFloat("Adam: lr"), weightDecay: a[2].toFloat("Adam: weight_decay"))))
-        }
-        def("AdamW", ["model", NativeParameter("lr", default: .float(1e-3)), NativeParameter("weight_decay", default: .float(0.01))],
-            doc: "AdamW(model, lr: 1e-3, weight_decay: 0.01): Adam with decoupled weight decay.") { a, it in
-            .host(OptimizerObject(try AdamW(optimizerTarget(a[0], "AdamW", it), learningRate: a[1].toFloat("AdamW: lr"), weightDecay: a[2].toFloat("AdamW: weight_decay"))))
-        }
-        def("SGD", ["model", NativeParameter("lr", default: .float(1e-2)), NativeParameter("momentum", default: .float(0))],
-            doc: "SGD(model, lr: 0.01, momentum: 0): stochastic gradient descent.") { a, it in
-            .host(OptimizerObject(try SGD(optimizerTarget(a[0], "SGD", it), learningRate: a[1].toFloat("SGD: lr"), momentum: a[2].toFloat("SGD: momentum"))))
-        }
-        def("RMSprop", ["model", NativeParameter("lr", default: .float(1e-2))], doc: "RMSprop(model, lr: 0.01).") { a, it in
-            .host(OptimizerObject(try RMSprop(optimizerTarget(a[0], "RMSprop", it), learningRate: a[1].toFloat("RMSprop: lr"))))
-        }
+        b.optimizer("Adam", doc: "the Adam optimizer (Kingma & Ba 2015).", fields: [
+            ConfigField("lr", \Adam.learningRate, "α, the learning rate", .nonNegative),
+            ConfigField("weight_decay", \.weightDecay, "L2 penalty added to the gradient", .nonNegative),
+        ], prototype: { try Adam(named: []) }) { v, m in try Adam(m, learningRate: v[\.learningRate], weightDecay: v[\.weightDecay]) }
+        b.optimizer("AdamW", doc: "Adam with decoupled weight decay (Loshchilov & Hutter 2019).", fields: [
+            ConfigField("lr", \AdamW.learningRate, "α, the learning rate", .nonNegative),
+            ConfigField("weight_decay", \.weightDecay, "λ, the decoupled weight decay", .nonNegative),
+        ], prototype: { try AdamW(named: []) }) { v, m in try AdamW(m, learningRate: v[\.learningRate], weightDecay: v[\.weightDecay]) }
+        b.optimizer("SGD", doc: "stochastic gradient descent, with momentum.", fields: [
+            ConfigField("lr", \SGD.learningRate, "the learning rate", .nonNegative),
+            ConfigField("momentum", \.momentum, "μ, the momentum", .nonNegative),
+        ], prototype: { try SGD(named: []) }) { v, m in try SGD(m, learningRate: v[\.learningRate], momentum: v[\.momentum]) }
+        b.optimizer("RMSprop", doc: "RMSprop (Hinton's lecture 6e).", fields: [
+            ConfigField("lr", \RMSprop.learningRate, "the learning rate", .nonNegative),
+        ], prototype: { try RMSprop(named: []) }) { v, m in try RMSprop(m, learningRate: v[\.learningRate]) }
         def("clip_grad_norm", ["model", "max_norm"], doc: "clip_grad_norm(model, 1.0): scales gradients to a global norm; returns the norm before.") { a, it in
             .float(Double(try clipGradNorm(optimizerTarget(a[0], "clip_grad_norm", it), maxNorm: a[1].toFloat("clip_grad_norm: max_norm"))))
         }
@@ -213,21 +214,13 @@ public enum Runtime {
             return .nil
         }
 
-        installAlgorithms(in: interpreter, session: session)
+        installAlgorithms(b)
         installPlots(in: interpreter, session: session)
         installLessonBindings(in: interpreter, session: session)
         installDistributions(in: interpreter, session: session)
 
         // MARK: Environments
-        for id in Registry.ids {
-            let scriptName = id == "CartPole-v1" ? "CartPole" : id
-            def(scriptName, nil, doc: "\(scriptName)(…): the \(id) environment (keyword arguments as documented).") { args, _ in
-                guard args.positional.isEmpty else {
-                    throw HostError("\(scriptName) takes keyword arguments only", help: ["e.g. TMaze(length: 10)"])
-                }
-                return .host(EnvironmentObject(try Registry.make(id, environmentArguments(args.named))))
-            }
-        }
+        for entry in Registry.entries { b.environment(entry) }
     }
 }
 
@@ -246,4 +239,26 @@ func scalarFunction(_ name: String, _ x: Double) -> Double {
     case "abs": return Swift.abs(x)
     default: return .nan
     }
+}
+
+/// A model, or a list of models whose parameters are optimized together
+/// (`Adam([cell, head])`): the list becomes a container module, children "0", "1", ….
+func optimizerTarget(_ v: Value, _ name: String, _ interpreter: Interpreter) throws -> Module {
+    if case .list(let l) = v {
+        guard !l.items.isEmpty else { throw HostError("\(name) needs at least one model, got an empty list", argument: .parameter("model")) }
+        let group = Module()
+        for (i, item) in l.items.enumerated() {
+            if case .instance = item { _ = group.addChild("\(i)", try ScriptModel(item, interpreter: interpreter)); continue }
+            guard case .host(let m as ModuleObject) = item else {
+                throw HostError("\(name): item \(i) of the list is \(item.typeName), not a model", argument: .parameter("model"))
+            }
+            _ = group.addChild("\(i)", m.module)
+        }
+        return group
+    }
+    if case .instance = v { return try ScriptModel(v, interpreter: interpreter) }
+    guard case .host(let m as ModuleObject) = v else {
+        throw HostError("\(name) needs a model or a list of models, got \(v.typeName)", argument: .parameter("model"))
+    }
+    return m.module
 }

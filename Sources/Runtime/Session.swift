@@ -18,6 +18,8 @@ public final class Session {
     public var outputDirectory: URL
     /// The random stream of `seed(n)`, layer initialisation and sampling.
     public var rng: RNG
+    /// The declared bindings installed (algorithms, environments, layers, optimizers).
+    public internal(set) var bindings: [BindingInfo] = []
     /// Receives each figure a script shows (`plot`, `heatmap`, …). Front ends set it: the
     /// stepper and the exporters keep figures with their cell. When nil, the figure's text
     /// form is printed to the interpreter's output.

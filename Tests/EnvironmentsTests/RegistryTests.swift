@@ -15,7 +15,7 @@ import TensorCore
         #expect(inner.length == 7 && inner.variant == .active)
         let hard = try #require(try Registry.make("RepeatPrevious", ["difficulty": .string("hard")]).base as? RepeatPrevious)
         #expect(hard.k == 64)
-        let pole = try #require(try Registry.make("CartPole-v1", ["maxEpisodeSteps": .double(200)]).base as? CartPole)
+        let pole = try #require(try Registry.make("CartPole-v1", ["max_episode_steps": .double(200)]).base as? CartPole)
         #expect(pole.maxEpisodeSteps == 200)
     }
 

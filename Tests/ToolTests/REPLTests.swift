@@ -403,6 +403,17 @@ struct REPLPipedTests {
         #expect(out.stdout.contains(":load FILE\n  run a .mem file"))
     }
 
+    @Test func helpOfABindingListsItsParameters() throws {
+        let out = try runProcess(mementoExecutable!, [], input: ":help TMaze\n:help DQN\n:help Adam\n")
+        #expect(out.status == 0, "stderr: \(out.stderr)")
+        #expect(out.stdout.contains("TMaze(length: 10, variant: \"passive\", step_cost: 0.01)"))
+        #expect(out.stdout.contains("step_cost"))
+        #expect(out.stdout.contains("observation: [cue_left, cue_right, in_corridor, at_junction]"))
+        #expect(out.stdout.contains("γ, the discount factor"))
+        #expect(out.stdout.contains("Float in [0, 1]"))
+        #expect(out.stdout.contains("weight_decay"))
+    }
+
     @Test func resetDropsEveryVariable() throws {
         let out = try runProcess(mementoExecutable!, [], input: "let kept = 1\n:reset\nkept\n")
         #expect(out.status == 1)

@@ -1,3 +1,4 @@
+import Configuration
 import TensorCore
 
 /// The T-maze (Bakker, 2002): a cue at the start of a corridor says which way to turn at
@@ -49,7 +50,7 @@ import TensorCore
 /// `state` is [position, cue] with cue 0 for left and 1 for right.
 public struct TMaze: Environment {
     /// How the agent moves in the corridor.
-    public enum Variant: String, Sendable, CaseIterable {
+    public enum Variant: String, Sendable, CaseIterable, FieldChoice {
         /// Every action moves forward: the cue is held exactly `length` steps.
         case passive
         /// Only forward moves; turns in the corridor are no-ops.

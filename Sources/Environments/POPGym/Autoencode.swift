@@ -48,7 +48,7 @@ public struct Autoencode: Environment {
         self.decks = decks
     }
 
-    public init(_ difficulty: Difficulty = .easy) {
+    public init(_ difficulty: Difficulty = .standard) {
         decks = [Difficulty.easy: 1, .medium: 2, .hard: 3][difficulty]!
     }
 

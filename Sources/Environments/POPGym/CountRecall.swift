@@ -79,7 +79,7 @@ public struct CountRecall: Environment {
         self.kind = kind
     }
 
-    public init(_ difficulty: Difficulty = .easy) {
+    public init(_ difficulty: Difficulty = .standard) {
         (decks, kind) = [Difficulty.easy: (1, Kind.colours), .medium: (2, .suits), .hard: (4, .ranks)][difficulty]!
     }
 

@@ -49,7 +49,7 @@ public struct MultiArmedBandit: Environment {
         self.episodeLength = episodeLength
     }
 
-    public init(_ difficulty: Difficulty = .easy) {
+    public init(_ difficulty: Difficulty = .standard) {
         (arms, episodeLength) = [Difficulty.easy: (10, 200), .medium: (20, 400), .hard: (30, 600)][difficulty]!
     }
 

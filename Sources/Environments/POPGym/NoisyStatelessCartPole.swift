@@ -43,7 +43,7 @@ public struct NoisyStatelessCartPole: Environment {
         base = StatelessCartPole(maxEpisodeLength: maxEpisodeLength, noiseSigma: noiseSigma)
     }
 
-    public init(_ difficulty: Difficulty = .easy) {
+    public init(_ difficulty: Difficulty = .standard) {
         let sigma: Float = [Difficulty.easy: 0.1, .medium: 0.2, .hard: 0.3][difficulty]!
         base = StatelessCartPole(maxEpisodeLength: 200, noiseSigma: sigma)
     }

@@ -44,7 +44,7 @@ public struct RepeatFirst: Environment {
         self.decks = decks
     }
 
-    public init(_ difficulty: Difficulty = .easy) {
+    public init(_ difficulty: Difficulty = .standard) {
         decks = [Difficulty.easy: 1, .medium: 8, .hard: 16][difficulty]!
     }
 

@@ -52,7 +52,7 @@ public struct RepeatPrevious: Environment {
         self.k = k
     }
 
-    public init(_ difficulty: Difficulty = .easy) {
+    public init(_ difficulty: Difficulty = .standard) {
         (decks, k) = [Difficulty.easy: (1, 4), .medium: (2, 32), .hard: (3, 64)][difficulty]!
     }
 

@@ -45,7 +45,7 @@ public struct StatelessCartPole: Environment {
         noiseSigma = 0
     }
 
-    public init(_ difficulty: Difficulty = .easy) {
+    public init(_ difficulty: Difficulty = .standard) {
         maxEpisodeLength = Self.length(difficulty)
         noiseSigma = 0
     }

@@ -37,7 +37,7 @@ private func rebuilt(_ module: Module) throws -> Module {
             return copy
         })
     case let m as MLP:
-        return try MLP(m.sizes, activation: m.activationName, rng: &rng)
+        return try MLP(m.sizes, activation: m.activation, rng: &rng)
     case let n as LayerNorm:
         return try LayerNorm(n.dimension, eps: n.eps)
     case let e as Embedding:

@@ -9,6 +9,8 @@ public final class Linear: Module, Layer {
     public let outputs: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// Whether the layer adds a bias (`bias:` of the initialiser).
+    public var hasBias: Bool { bias != nil }
 
     public init(_ inputs: Int, _ outputs: Int, bias: Bool = true, rng: inout RNG) throws {
         guard inputs > 0, outputs > 0 else {
@@ -153,8 +155,8 @@ public final class Sequential: Module, Layer {
 /// them (none after the last).
 public final class MLP: Module, Layer {
     public let sizes: [Int]
-    /// The name of the activation between the Linear layers ("relu", …).
-    public let activationName: String
+    /// The activation between layers, by name.
+    public let activation: String
     private let body: Sequential
 
     public init(_ sizes: [Int], activation: String = "relu", rng: inout RNG) throws {
@@ -163,7 +165,7 @@ public final class MLP: Module, Layer {
             throw LayerError("MLP", "unknown activation '\(activation)'; use relu, tanh, sigmoid, gelu, softplus or leakyRelu")
         }
         self.sizes = sizes
-        activationName = activation
+        self.activation = activation
         var layers: [any Layer] = []
         for i in 0..<(sizes.count - 1) {
             layers.append(try Linear(sizes[i], sizes[i + 1], rng: &rng))

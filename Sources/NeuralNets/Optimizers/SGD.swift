@@ -32,7 +32,7 @@ public final class SGD: Optimizer, CustomStringConvertible {
 
     /// An optimizer over named parameters (their names key the saved state).
     public init(
-        named parameters: [(name: String, parameter: Parameter)], learningRate: Float,
+        named parameters: [(name: String, parameter: Parameter)], learningRate: Float = 1e-2,
         momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false
     ) throws {
         try require(learningRate >= 0 && learningRate.isFinite, "SGD", "learning rate must be finite and >= 0, got \(learningRate)")
@@ -51,7 +51,7 @@ public final class SGD: Optimizer, CustomStringConvertible {
 
     /// An optimizer over every parameter of `module`.
     public convenience init(
-        _ module: Module, learningRate: Float,
+        _ module: Module, learningRate: Float = 1e-2,
         momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false
     ) throws {
         try self.init(named: module.namedParameters(), learningRate: learningRate, momentum: momentum,
@@ -60,7 +60,7 @@ public final class SGD: Optimizer, CustomStringConvertible {
 
     /// An optimizer over a list of parameters (state names are their positions: "0", "1", …).
     public convenience init(
-        _ parameters: [Parameter], learningRate: Float,
+        _ parameters: [Parameter], learningRate: Float = 1e-2,
         momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false
     ) throws {
         try self.init(named: namedList(parameters), learningRate: learningRate, momentum: momentum,

@@ -369,6 +369,7 @@ final class REPL {
         print(doc.signature ?? "\(name): \(value.typeName)")
         if !doc.summary.isEmpty { print("  \(doc.summary)") }
         if let example = doc.example, example != doc.signature { print("  example: \(example)") }
+        if case .native(let f) = value { for line in f.details { print("  " + line) } }
         if interpreter.globals.isHostDefined(name) == false {
             print("  defined in this session: \((try? interpreter.echo(value)) ?? value.typeName)")
         }
