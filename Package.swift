@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TensorCore"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "TensorCore"]),
         .testTarget(name: "AlgorithmsTests", dependencies: ["Algorithms", "NeuralNets", "Environments", "TensorCore"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Language", "TensorCore", "Display"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Language", "TensorCore", "Display"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LanguageTests", dependencies: ["Language"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DisplayTests", dependencies: ["Display"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Runtime", "Language", "Display"]),

@@ -63,15 +63,15 @@ func booleanMask(_ indices: [SliceIndex], for x: Tensor) throws -> Tensor? {
         mask = m.tensor
     }
     guard let mask else { return nil }
-    let prefix = Array(x.shape.prefix(mask.rank))
-    guard mask.rank <= x.rank, prefix == mask.shape else {
-        throw HostError("the boolean mask of shape \(shapeString(mask.shape)) does not fit the tensor of shape \(shapeString(x.shape))",
-                        help: ["a mask has the shape of the tensor or of its leading axes, e.g. \(shapeString(x.shape)) or \(shapeString(Array(x.shape.prefix(1))))"])
-    }
     let notBoolean = mask.withUnsafeBufferPointer { p in p.first { $0 != 0 && $0 != 1 } }
     if let v = notBoolean {
         throw HostError("a tensor subscript is a boolean mask of 0s and 1s (such as x > 0), but this one holds \(v)",
                         help: ["to pick slices by number, use x.index_select(axis, [2, 0])"])
+    }
+    let prefix = Array(x.shape.prefix(mask.rank))
+    guard mask.rank <= x.rank, prefix == mask.shape else {
+        throw HostError("the boolean mask of shape \(shapeString(mask.shape)) does not fit the tensor of shape \(shapeString(x.shape))",
+                        help: ["a mask has the shape of the tensor or of its leading axes, e.g. \(shapeString(x.shape)) or \(shapeString(Array(x.shape.prefix(1))))"])
     }
     return mask
 }

@@ -26,7 +26,16 @@ public final class TensorObject: HostObject {
         case "rank": return .int(tensor.rank)
         case "count": return .int(tensor.count)
         case "requires_grad": return .bool(tensor.requiresGrad)
-        case "grad": return tensor.grad.map { .host(TensorObject($0)) } ?? .nil
+        case "grad":
+            // A computed tensor keeps no gradient: reading one is the sign of a parameter
+            // that stopped being a leaf (`w = w - lr * w.grad` outside no_grad), which would
+            // otherwise stop learning without a word.
+            if tensor.requiresGrad, !tensor.isLeafVariable {
+                throw HostError("this tensor has no grad: it was computed from other tensors, and only leaves made with requiring_grad() keep a gradient",
+                                help: ["update a parameter in place so it stays a leaf: no_grad(fn() { w -= lr * w.grad })",
+                                       "to stop tracking a computed value, use x.detach()"])
+            }
+            return tensor.grad.map { .host(TensorObject($0)) } ?? .nil
         case "T": return .host(TensorObject(try tensor.transposed()))
         default:
             guard let m = TensorMethods.table[name] else { return nil }
@@ -135,4 +144,6 @@ public final class TensorObject: HostObject {
 
 extension Value {
     var isNil: Bool { if case .nil = self { return true } else { return false } }
+    /// Whether the value is an int or nil (an optional bound left out).
+    var isIntOrNil: Bool { switch self { case .int, .nil: return true; default: return false } }
 }
