@@ -60,8 +60,8 @@ open class HostObject {
     /// Includes `@` (matmul) and `|>` (pipe). Return nil if unsupported.
     open func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool, interpreter: Interpreter) throws -> Value? { nil }
 
-    /// Compound assignment (`x op= other`, `op` one of `+ - * / ** @ …`) as an update of the
-    /// object itself: return true after changing it in place, so every holder of the object
+    /// Compound assignment (`x op= other`: `+= -= *= /= %=`) as an update of the object
+    /// itself: return true after changing it in place, so every holder of the object
     /// sees the new value (a tensor or parameter updated by `w -= lr * w.grad`); false to
     /// fall back to `x = x op other`.
     open func binaryInPlace(_ op: BinaryOperator, _ other: Value, interpreter: Interpreter) throws -> Bool { false }

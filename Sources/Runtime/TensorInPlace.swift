@@ -6,8 +6,8 @@ import TensorCore
 // script object, and for a leaf its autodiff node, so it stays trainable and keeps
 // receiving gradients); only its values change.
 
-/// `target op= other`, with `op` one of `+ - * / ** @`. Returns false for an operand that
-/// is not numeric (the language then tries `target = target op other`).
+/// `target op= other` (`+= -= *= /=`). Returns false for an operand that is not numeric
+/// (the language then tries `target = target op other`).
 ///
 /// - A leaf that requires gradients (a parameter) has its elements overwritten, and only
 ///   outside gradient recording: recording an update of a leaf would make the next
