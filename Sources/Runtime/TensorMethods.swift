@@ -15,6 +15,24 @@ struct TensorMethod {
 enum TensorMethods {
     nonisolated(unsafe) static let table: [String: TensorMethod] = makeTable()
 
+    /// The table's entries grouped by the UTF-8 length of their names: a method call finds
+    /// its entry by comparing a few short strings instead of hashing the name (the call is
+    /// in the hot loops of lessons).
+    nonisolated(unsafe) static let byLength: [[(name: String, method: TensorMethod)]] = {
+        var buckets = [[(name: String, method: TensorMethod)]](repeating: [], count: (table.keys.map(\.utf8.count).max() ?? 0) + 1)
+        for (name, m) in table { buckets[name.utf8.count].append((name, m)) }
+        return buckets
+    }()
+
+    /// The method named `name`, if tensors have one.
+    @inline(__always)
+    static func lookup(_ name: String) -> TensorMethod? {
+        let n = name.utf8.count
+        guard n < byLength.count else { return nil }
+        for entry in byLength[n] where entry.name == name { return entry.method }
+        return nil
+    }
+
     // The parameters most methods share.
     static let axes = NativeParameter("axis", default: .nil, aliases: ["dim", "axes"])
     static let keepdims = NativeParameter("keepdims", default: .bool(false), aliases: ["keepdim"])

@@ -49,7 +49,7 @@ public final class TensorObject: HostObject {
     }
 
     override public func callMethod(_ name: String, _ args: Arguments, interpreter: Interpreter) throws -> Value? {
-        guard let m = TensorMethods.table[name] else { return nil }
+        guard let m = TensorMethods.lookup(name) else { return nil }
         var args = args
         try m.signature.bind(&args)
         return try m.run(self, args)
