@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TensorCore"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "TensorCore"]),
         .testTarget(name: "AlgorithmsTests", dependencies: ["Algorithms", "NeuralNets", "Environments", "TensorCore"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Language", "TensorCore", "Display", "Configuration", "Algorithms", "Environments", "NeuralNets"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Language", "TensorCore", "Display", "Configuration", "Algorithms", "Environments", "NeuralNets"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DisplayTests", dependencies: ["Display"]),

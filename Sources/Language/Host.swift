@@ -74,6 +74,12 @@ open class HostObject {
     /// Includes `@` (matmul) and `|>` (pipe). Return nil if unsupported.
     open func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool, interpreter: Interpreter) throws -> Value? { nil }
 
+    /// Compound assignment (`x op= other`: `+= -= *= /= %=`) as an update of the object
+    /// itself: return true after changing it in place, so every holder of the object
+    /// sees the new value (a tensor or parameter updated by `w -= lr * w.grad`); false to
+    /// fall back to `x = x op other`.
+    open func binaryInPlace(_ op: BinaryOperator, _ other: Value, interpreter: Interpreter) throws -> Bool { false }
+
     /// Unary minus or `!`; nil if unsupported.
     open func unary(_ op: UnaryOperator, interpreter: Interpreter) throws -> Value? { nil }
 
@@ -92,11 +98,15 @@ open class HostObject {
 
 // MARK: - Native functions
 
-/// A parameter of a native function: a name and, if optional, a default.
+/// A parameter of a native function: a name, other spellings accepted for it, and, if
+/// optional, a default.
 public struct NativeParameter: Sendable, ExpressibleByStringLiteral {
     public var name: String
     /// The default, shown in signatures; `nil` means the argument is required.
     public var defaultValue: DefaultValue?
+    /// Other keywords that mean this parameter, e.g. PyTorch's `dim` for `axis` and
+    /// `keepdim` for `keepdims`: students type those first, and they mean the same.
+    public var aliases: [String]
 
     /// Defaults are described by a literal so signatures are `Sendable` and printable.
     public enum DefaultValue: Sendable, CustomStringConvertible {
@@ -121,10 +131,15 @@ public struct NativeParameter: Sendable, ExpressibleByStringLiteral {
         }
     }
 
-    public init(_ name: String, default value: DefaultValue? = nil) {
+    public init(_ name: String, default value: DefaultValue? = nil, aliases: [String] = []) {
         self.name = name
         self.defaultValue = value
+        self.aliases = aliases
     }
+
+    /// Whether a keyword names this parameter (its name or one of its aliases).
+    @inline(__always)
+    func accepts(_ label: String) -> Bool { name == label || (!aliases.isEmpty && aliases.contains(label)) }
     public init(stringLiteral name: String) { self.init(name) }
 }
 
@@ -166,6 +181,11 @@ public final class NativeFunction {
     /// docs, what the result holds); empty for most functions.
     public var details: [String] = []
     let body: (inout Arguments, Interpreter) throws -> Value
+    /// One value per parameter: its default, or nil for a required one. Bound arguments
+    /// start from this array, so a call that gives none shares it without allocating.
+    private let defaults: [Value]
+    /// The index of the last required parameter (-1 if every parameter has a default).
+    private let lastRequired: Int
 
     public init(_ name: String, parameters: [NativeParameter]? = nil, variadic: Bool = false, doc: String = "",
                 body: @escaping (inout Arguments, Interpreter) throws -> Value) {
@@ -174,6 +194,8 @@ public final class NativeFunction {
         self.variadic = variadic
         self.doc = doc
         self.body = body
+        defaults = parameters?.map { $0.defaultValue?.value ?? .nil } ?? []
+        lastRequired = parameters?.lastIndex { $0.defaultValue == nil } ?? -1
     }
 
     /// `name(a, b: 1)`, for help and error messages.
@@ -194,24 +216,28 @@ public final class NativeFunction {
         return .keyword(name)
     }
 
-    /// Matches arguments to parameters. Throws a `HostError` describing any mismatch.
-    func bind(_ args: inout Arguments) throws(HostError) {
+    /// Matches arguments to parameters (a keyword may be a parameter's name or one of its
+    /// aliases). Throws a `HostError` describing any mismatch. Host objects that keep their
+    /// methods' signatures in a table call this before running the method.
+    public func bind(_ args: inout Arguments) throws(HostError) {
         guard let parameters else { return }
         if args.named.isEmpty, args.positional.count <= parameters.count {
             // Only positional arguments, not too many: they bind in order and the rest take
             // their defaults (the common case, without the general matching's work).
-            if args.positional.count == parameters.count {
+            let k = args.positional.count
+            if k == parameters.count {
                 args.bound = args.positional
                 return
             }
-            var out = args.positional
-            out.reserveCapacity(parameters.count)
-            for p in parameters[args.positional.count...] {
-                guard let d = p.defaultValue else {
-                    throw HostError("missing argument '\(p.name)' in call to \(name)", help: ["the signature is \(signature)"])
-                }
-                out.append(d.value)
+            if k <= lastRequired, let p = parameters[k...].first(where: { $0.defaultValue == nil }) {
+                throw HostError("missing argument '\(p.name)' in call to \(name)", help: ["the signature is \(signature)"])
             }
+            if k == 0 {
+                args.bound = defaults
+                return
+            }
+            var out = args.positional
+            out.append(contentsOf: defaults[k...])
             args.bound = out
             return
         }
@@ -225,27 +251,38 @@ public final class NativeFunction {
             }
             return
         }
-        var bound = [Value?](repeating: nil, count: parameters.count)
+        // Start from the defaults and record which parameters were given (a bit each; a
+        // signature longer than 64 parameters tracks the rest in an array).
+        var out = defaults
+        var given: UInt64 = 0
+        var givenBeyond = parameters.count > 64 ? [Bool](repeating: false, count: parameters.count) : []
+        func isGiven(_ i: Int) -> Bool { i < 64 ? given & (1 << UInt64(i)) != 0 : givenBeyond[i] }
+        func markGiven(_ i: Int) { if i < 64 { given |= 1 << UInt64(i) } else { givenBeyond[i] = true } }
         for (i, v) in args.positional.enumerated() {
-            if i < parameters.count { bound[i] = v } else if variadic { args.rest.append(v) } else {
+            if i < parameters.count {
+                out[i] = v
+                markGiven(i)
+            } else if variadic { args.rest.append(v) } else {
                 throw HostError("\(name) takes at most \(parameters.count) argument\(parameters.count == 1 ? "" : "s") but \(args.positional.count) were given",
                                 help: ["the signature is \(signature)"], argument: .position(parameters.count))
             }
         }
         for (label, v) in args.named {
-            guard let i = parameters.firstIndex(where: { $0.name == label }) else {
+            guard let i = parameters.firstIndex(where: { $0.accepts(label) }) else {
                 var help = [String]()
-                if let hint = didYouMean(label, among: parameters.map(\.name)) { help.append(hint) }
+                if let hint = didYouMean(label, among: parameters.flatMap { [$0.name] + $0.aliases }) { help.append(hint) }
                 help.append("the signature is \(signature)")
                 throw HostError("\(name) has no parameter named '\(label)'", help: help, argument: .keyword(label))
             }
-            if bound[i] != nil { throw HostError("argument '\(label)' of \(name) is given twice", argument: .keyword(label)) }
-            bound[i] = v
+            if isGiven(i) {
+                let p = parameters[i]
+                throw HostError("argument '\(p.name)' of \(name) is given twice" + (label == p.name ? "" : " ('\(label)' is another name for '\(p.name)')"), argument: .keyword(label))
+            }
+            out[i] = v
+            markGiven(i)
         }
-        var out: [Value] = []
-        out.reserveCapacity(parameters.count)
-        for (i, p) in parameters.enumerated() {
-            if let v = bound[i] { out.append(v) } else if let d = p.defaultValue { out.append(d.value) } else {
+        if lastRequired >= 0 {
+            for (i, p) in parameters.enumerated() where p.defaultValue == nil && !isGiven(i) {
                 throw HostError("missing argument '\(p.name)' in call to \(name)", help: ["the signature is \(signature)"])
             }
         }

@@ -98,6 +98,18 @@ extension Interpreter {
         }
     }
 
+    /// `current op= operand`: a host object may update itself in place (then `inPlace` is
+    /// true and `value` is `current`, the same object); otherwise `current op operand`.
+    func compound(_ op: BinaryOperator, _ current: Value, _ operand: Value,
+                  span: SourceSpan) throws(RuntimeError) -> (value: Value, inPlace: Bool) {
+        if case .host(let h) = current {
+            let done: Bool
+            do { done = try h.binaryInPlace(op, operand, interpreter: self) } catch { throw hostError(error, span) }
+            if done { return (current, true) }
+        }
+        return (op == .add ? try add(current, operand, span: span) : try binary(op, current, operand, span: span), false)
+    }
+
     private func comparisonHelp(_ a: Value, _ b: Value) -> [String] {
         if a.typeName == "String" || b.typeName == "String" {
             return ["convert with int(x) or float(x) to compare numbers, or str(x) to compare text"]

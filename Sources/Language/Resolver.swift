@@ -443,14 +443,28 @@ struct Resolver {
         switch targetExpr.kind {
         case .name(let name):
             let resolved = lookup(name, span: targetExpr.span)
-            var value = expression(valueExpr)
+            let operand = expression(valueExpr)
+            var value = operand
             let current = nameNode(name, resolved, span: targetExpr.span)
-            if let op, op != .add { value = binaryNode(op, current, value, span: span, rightExpr: valueExpr) }
+            /// `x op v` for `x op= v`, updating a host object in place where it can.
+            func compoundValue(_ op: BinaryOperator) -> ExprNode {
+                CompoundNameNode(op, current: current, operand: operand,
+                                 general: binaryNode(op, current, operand, span: span, rightExpr: valueExpr), span: span)
+            }
+            /// `x op= v` on a constant: only an in-place update of the object it holds.
+            func updateConstant(_ op: BinaryOperator, declared: SourceSpan?) -> StmtNode {
+                var help = ["declare it with 'var \(name) = …' to change it"]
+                if let declared { help.insert("'\(name)' is declared at line \(declared.line)", at: 0) }
+                return UpdateConstantNode(op, current: current, operand: operand, name: name, targetSpan: targetExpr.span,
+                                          help: help, span: span)
+            }
+            if let op, op != .add { value = compoundValue(op) }
             switch resolved {
             case .local(let v):
+                if let op, !v.mutable { return updateConstant(op, declared: v.span) }
                 checkMutable(name, v.mutable, declared: v.span, at: targetExpr.span)
                 if let cell = v.cell {
-                    if op == .add { value = binaryNode(.add, current, value, span: span, rightExpr: valueExpr) }
+                    if op == .add { value = compoundValue(.add) }
                     return AssignNode(.cell(cell, fresh: false), value, span: span)
                 }
                 if op == .add {
@@ -459,8 +473,9 @@ struct Resolver {
                 }
                 return SetLocal(v.slot, value, span: span)
             case .upvalue(let i, let mutable):
+                if let op, !mutable { return updateConstant(op, declared: nil) }
                 checkMutable(name, mutable, declared: nil, at: targetExpr.span)
-                if op == .add { value = binaryNode(.add, current, value, span: span, rightExpr: valueExpr) }
+                if op == .add { value = compoundValue(.add) }
                 return AssignNode(.upvalue(i), value, span: span)
             case .global(let i):
                 if !globals.isMutable(i) {
@@ -468,6 +483,8 @@ struct Resolver {
                     if decl == nil {
                         error("cannot assign to '\(name)': it is a built-in", at: targetExpr.span,
                               help: ["choose another name for your variable, e.g. 'var my_\(name) = …'"])
+                    } else if let op {
+                        return updateConstant(op, declared: decl)
                     } else {
                         checkMutable(name, false, declared: decl, at: targetExpr.span)
                     }

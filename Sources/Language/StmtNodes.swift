@@ -60,7 +60,12 @@ final class AddToLocal: StmtNode {
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
         let b = try value.eval(it)
-        (it.fp + slot).store(try it.add(it.fp[slot], b, span: span))
+        let a = it.fp[slot]
+        if case .host = a {
+            (it.fp + slot).store(try it.compound(.add, a, b, span: span).value)
+            return .normal
+        }
+        (it.fp + slot).store(try it.add(a, b, span: span))
         return .normal
     }
 }
@@ -83,7 +88,7 @@ final class AddIntToLocal: StmtNode {
                 return .normal
             }
         }
-        p.store(try it.add(p.load(), .int(constant), span: span))
+        p.store(try it.compound(.add, p.load(), .int(constant), span: span).value)
         return .normal
     }
 }
@@ -120,7 +125,7 @@ final class AddToGlobal: StmtNode {
         guard g.defined[index] else {
             throw RuntimeError("'\(name)' is used before it has a value", at: span)
         }
-        let sum = try it.add(g.values[index], b, span: span)
+        let sum = try it.compound(.add, g.values[index], b, span: span).value
         (g.values + index).store(sum)  // the buffer is read after `add` (host code may grow it)
         return .normal
     }
@@ -160,7 +165,11 @@ final class SetMemberNode: StmtNode {
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
         let obj = try object.eval(it)
         var v = try value.eval(it)
-        if let op { v = try it.binary(op, try it.getMember(obj, name, span: span), v, span: span) }
+        if let op {
+            let r = try it.compound(op, try it.getMember(obj, name, span: span), v, span: span)
+            if r.inPlace { return .normal }  // the member's object changed itself; nothing to store
+            v = r.value
+        }
         if case .instance(let o) = obj {
             if o.cls.serial == cachedSerial {
                 o.fields[cachedIndex] = v
@@ -205,14 +214,18 @@ final class SetLocalMemberNode: StmtNode {
             if o._withUnsafeGuaranteedRef({ $0.cls.serial == serial }) {
                 if let op {
                     let current = o._withUnsafeGuaranteedRef { $0.fields[index] }
-                    v = op == .add ? try it.add(current, v, span: span) : try it.binary(op, current, v, span: span)
+                    v = try it.compound(op, current, v, span: span).value
                 }
                 o._withUnsafeGuaranteedRef { $0.fields[index] = v }
                 return .normal
             }
         }
         let obj = it.fp[slot]
-        if let op { v = try it.binary(op, try it.getMember(obj, name, span: span), v, span: span) }
+        if let op {
+            let r = try it.compound(op, try it.getMember(obj, name, span: span), v, span: span)
+            if r.inPlace { return .normal }
+            v = r.value
+        }
         if case .instance(let o) = obj, let i = o.cls.fieldIndex[name], o.cls.fieldMutable[i] {
             cachedSerial = o.cls.serial
             cachedIndex = i
@@ -239,7 +252,9 @@ final class SetIndexNode: StmtNode {
         let obj = try object.eval(it)
         let idx = try evaluateSubscripts(subscripts, it)
         var v = try value.eval(it)
-        if let op { v = try it.binary(op, try it.getIndex(obj, idx, span: span), v, span: span) }
+        // The element read may be a copy (a tensor's slice), so it is written back even when
+        // it updated itself in place.
+        if let op { v = try it.compound(op, try it.getIndex(obj, idx, span: span), v, span: span).value }
         try it.setIndex(obj, idx, v, span: span)
         return .normal
     }
@@ -634,5 +649,61 @@ final class ExpectNode: StmtNode {
         }
         if passed { return .normal }
         throw RuntimeError(msg, at: cond.span, kind: .expectationFailed)
+    }
+}
+
+/// The value of `x op= v` on a name: when `x` holds a host object that updates itself in
+/// place (a tensor's `w -= lr * g`), that object, changed; otherwise `general`, the plain
+/// `x op v` (with its fast paths for numbers). `x` is a name, so reading it twice is free of
+/// side effects.
+final class CompoundNameNode: ExprNode {
+    let op: BinaryOperator
+    let current: ExprNode
+    let operand: ExprNode
+    let general: ExprNode
+    init(_ op: BinaryOperator, current: ExprNode, operand: ExprNode, general: ExprNode, span: SourceSpan) {
+        self.op = op
+        self.current = current
+        self.operand = operand
+        self.general = general
+        super.init(span: span)
+    }
+    override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
+        let a = try current.eval(it)
+        guard case .host = a else { return try general.eval(it) }
+        return try it.compound(op, a, try operand.eval(it), span: span).value
+    }
+}
+
+/// `x op= v` where `x` is a constant (`let`, a loop variable): the binding cannot change,
+/// but the object it holds may update itself in place (`for p in model.parameters { p -=
+/// lr * p.grad }`). Any other value is the constant-assignment error, at run time.
+final class UpdateConstantNode: StmtNode {
+    let op: BinaryOperator
+    let current: ExprNode
+    let operand: ExprNode
+    let name: String
+    let targetSpan: SourceSpan
+    let help: [String]
+    init(_ op: BinaryOperator, current: ExprNode, operand: ExprNode, name: String, targetSpan: SourceSpan,
+         help: [String], span: SourceSpan) {
+        self.op = op
+        self.current = current
+        self.operand = operand
+        self.name = name
+        self.targetSpan = targetSpan
+        self.help = help
+        super.init(span: span)
+    }
+    override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
+        let a = try current.eval(it)
+        let b = try operand.eval(it)
+        if case .host(let h) = a {
+            let done: Bool
+            do { done = try h.binaryInPlace(op, b, interpreter: it) } catch { throw it.hostError(error, span) }
+            if done { return .normal }
+        }
+        throw RuntimeError("cannot assign to '\(name)': it is a constant", at: targetSpan,
+                           help: help + ["'\(op.rawValue)=' on a constant only updates objects that change in place (tensors, parameters); this is a \(a.typeName)"])
     }
 }

@@ -165,6 +165,10 @@ public final class ParameterObject: HostObject {
     override public func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool, interpreter: Interpreter) throws -> Value? {
         try TensorObject(parameter.value).binary(op, other, reversed: reversed, interpreter: interpreter)
     }
+    /// `p -= lr * p.grad` (inside `no_grad`): the model's own parameter changes.
+    override public func binaryInPlace(_ op: BinaryOperator, _ other: Value, interpreter: Interpreter) throws -> Bool {
+        try updateInPlace(&parameter.value, op, other, what: "the parameter")
+    }
 }
 
 /// An optimizer: `opt.zero_grad()`, `loss.backward()`, `opt.step()`.

@@ -63,15 +63,16 @@ public enum Runtime {
             if args[2].isNil { return .int(session.rng.int(in: lo..<hi)) }
             return tensor(try Tensor.randint(args[2].toShape("randint: shape"), low: lo, high: hi, rng: &session.rng))
         }
-        def("concat", ["tensors", NativeParameter("axis", default: .int(0))], doc: "concat([a, b], axis: 0): tensors joined along an axis.") { args, _ in
+        def("concat", ["tensors", NativeParameter("axis", default: .int(0), aliases: ["dim"])], doc: "concat([a, b], axis: 0): tensors joined along an axis.") { args, _ in
             guard case .list(let l) = args[0] else { throw HostError("concat needs a list of tensors") }
             return tensor(try Tensor.concat(l.items.enumerated().map { try $1.toTensor("concat: item \($0)") }, axis: args[1].toInt("concat: axis")))
         }
-        def("stack", ["tensors", NativeParameter("axis", default: .int(0))], doc: "stack([a, b], axis: 0): tensors of one shape stacked along a new axis.") { args, _ in
+        def("stack", ["tensors", NativeParameter("axis", default: .int(0), aliases: ["dim"])], doc: "stack([a, b], axis: 0): tensors of one shape stacked along a new axis.") { args, _ in
             guard case .list(let l) = args[0] else { throw HostError("stack needs a list of tensors") }
             return tensor(try Tensor.stack(l.items.enumerated().map { try $1.toTensor("stack: item \($0)") }, axis: args[1].toInt("stack: axis")))
         }
-        def("where", ["condition", "a", "b"], doc: "where(c, a, b): a where c is non-zero, else b.") { args, _ in
+        def("where", ["condition", NativeParameter("a", aliases: ["input"]), NativeParameter("b", aliases: ["other"])],
+            doc: "where(c, a, b): a where c is non-zero, else b (element-wise, broadcasting).") { args, _ in
             tensor(try Tensor.where(args[0].toTensor("where: condition"), args[1].toTensor("where: a"), args[2].toTensor("where: b")))
         }
         def("no_grad", ["body"], doc: "no_grad(fn() { … }): runs body without recording gradients.") { args, it in
@@ -80,7 +81,8 @@ public enum Runtime {
         // Element-wise functions: on tensors (and numbers); in a pipeline they become layers.
         for (name, f) in [("relu", { (t: Tensor) in t.relu() }), ("tanh", { $0.tanh() }), ("sigmoid", { $0.sigmoid() }),
                           ("gelu", { $0.gelu() }), ("softplus", { $0.softplus() }), ("exp", { $0.exp() }), ("log", { $0.log() }),
-                          ("sqrt", { $0.sqrt() }), ("abs", { $0.abs() })] as [(String, (Tensor) -> Tensor)] {
+                          ("sqrt", { $0.sqrt() }), ("abs", { $0.abs() }), ("sin", { $0.sin() }), ("cos", { $0.cos() })]
+                          as [(String, (Tensor) -> Tensor)] {
             def(name, ["x"], doc: "\(name)(x): element-wise \(name) of a tensor; of a number, a number (in double precision).") { args, _ in
                 switch args[0] {
                 case .int(let i) where name == "abs": return .int(abs(i))
@@ -91,8 +93,22 @@ public enum Runtime {
                 }
             }
         }
-        def("softmax", ["x", NativeParameter("axis", default: .int(-1))], doc: "softmax(x, axis: -1).") { args, _ in
+        def("softmax", ["x", NativeParameter("axis", default: .int(-1), aliases: ["dim"])], doc: "softmax(x, axis: -1): exp(x) / Σ exp(x) along an axis.") { args, _ in
             tensor(try args[0].toTensor("softmax: x").softmax(axis: args[1].toInt("softmax: axis")))
+        }
+        def("log_softmax", ["x", NativeParameter("axis", default: .int(-1), aliases: ["dim"])], doc: "log_softmax(x, axis: -1): log of the softmax, computed stably.") { args, _ in
+            tensor(try args[0].toTensor("log_softmax: x").logSoftmax(axis: args[1].toInt("log_softmax: axis")))
+        }
+        def("clamp", ["x", NativeParameter("min", default: .nil), NativeParameter("max", default: .nil)],
+            doc: "clamp(x, min: nil, max: nil): x limited to [min, max] element-wise (nil: no bound); of a number, a number.") { args, _ in
+            let lo = args[1].isNil ? -Double.infinity : try args[1].toDouble("clamp: min")
+            let hi = args[2].isNil ? Double.infinity : try args[2].toDouble("clamp: max")
+            guard !(lo > hi) else { throw HostError("clamp: min \(lo) is greater than max \(hi)") }
+            switch args[0] {
+            case .int(let i) where args[1].isIntOrNil && args[2].isIntOrNil: return .int(Int(Swift.min(Swift.max(Double(i), lo), hi)))
+            case .int, .float: return .float(Swift.min(Swift.max(try args[0].toDouble("clamp: x"), lo), hi))
+            default: return tensor(try args[0].toTensor("clamp: x").clamp(min: Float(lo), max: Float(hi)))
+            }
         }
 
         // MARK: Layers
@@ -237,6 +253,8 @@ func scalarFunction(_ name: String, _ x: Double) -> Double {
     case "log": return Foundation.log(x)
     case "sqrt": return x.squareRoot()
     case "abs": return Swift.abs(x)
+    case "sin": return Foundation.sin(x)
+    case "cos": return Foundation.cos(x)
     default: return .nan
     }
 }

@@ -163,6 +163,54 @@ func bindVec(_ it: Interpreter) {
         #expect(d.first?.help.first == "did you mean 'steps'?")
     }
 
+    @Test func parameterAliasesBindLikeTheirNames() {
+        let (out, d) = run("""
+        print(mean(1))
+        print(mean(dim: 2, keepdim: true))
+        print(mean())
+        mean(axis: 0, dim: 1)
+        """) { it in
+            it.globals.define("mean", .native(NativeFunction(
+                "mean", parameters: [NativeParameter("axis", default: .nil, aliases: ["dim"]),
+                                     NativeParameter("keepdims", default: .bool(false), aliases: ["keepdim"])]) { args, it in
+                .str("\(it.stringify(args[0])) \(it.stringify(args[1]))")
+            }))
+        }
+        #expect(out == "1 false\n2 true\nnil false\n")
+        #expect(d.first?.message == "argument 'axis' of mean is given twice ('dim' is another name for 'axis')")
+    }
+
+    @Test func missingRequiredArgumentsAreNamedWhateverTheirPosition() {
+        let (_, d) = run("f(b: 2)") { it in
+            it.globals.define("f", .native(NativeFunction("f", parameters: ["a", NativeParameter("b", default: .int(0)), "c"]) { _, _ in .nil }))
+        }
+        #expect(d.first?.message == "missing argument 'a' in call to f")
+    }
+
+    /// `x op= y` on a host object that updates itself keeps the object (its identity is what
+    /// other holders see); one that does not gets `x = x op y`.
+    @Test func compoundAssignmentUpdatesHostObjectsInPlace() {
+        let (out, d) = run("""
+        var v = Vec([1, 2])
+        let alias = v
+        v *= 3
+        print(v, alias, v == alias)
+        let fixed = Vec([1])
+        fixed *= 2
+        for item in [Vec([5])] { item *= 2; print(item) }
+        var w = Vec([1])
+        w += Vec([1])
+        print(w)
+        let k = Vec([1])
+        k += Vec([1])
+        """) { it in it.globals.define("Vec", .native(NativeFunction("Vec", parameters: ["items"]) { args, _ in
+            guard case .list(let l) = args[0] else { return .nil }
+            return .host(ScalingVec(l.items.compactMap(\.asDouble)))
+        })) }
+        #expect(out == "Vec(3.0, 6.0) Vec(3.0, 6.0) true\nVec(10.0)\nVec(2.0)\n")
+        #expect(d.first?.message == "cannot assign to 'k': it is a constant")
+    }
+
     @Test func hostCanDriveScriptObjects() throws {
         // The runtime adapts environments written in the language through these calls.
         let result: String = Interpreter.runOnLargeStack {
@@ -288,5 +336,22 @@ func bindVec(_ it: Interpreter) {
         #expect((d.first?.trace.count ?? 0) == 200)
         let text = d.first?.render() ?? ""
         #expect(text.contains("the same call repeated"))
+    }
+}
+
+/// A `Vec` whose `*=` scales it in place (as tensors do with `w -= lr * g`).
+final class ScalingVec: HostObject {
+    var items: [Double]
+    init(_ items: [Double]) { self.items = items }
+    override var typeName: String { "Vec" }
+    override var description: String { "Vec(\(items.map { String($0) }.joined(separator: ", ")))" }
+    override func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool, interpreter: Interpreter) throws -> Value? {
+        guard op == .add, case .host(let o as ScalingVec) = other else { return nil }
+        return .host(ScalingVec(zip(items, o.items).map { $0 + $1 }))
+    }
+    override func binaryInPlace(_ op: BinaryOperator, _ other: Value, interpreter: Interpreter) throws -> Bool {
+        guard op == .multiply, let k = other.asDouble else { return false }
+        items = items.map { $0 * k }
+        return true
     }
 }

@@ -29,6 +29,22 @@ struct RuntimeTests {
         #expect(r.output == "[2, 2] 10.0 [[3.0, 5.0], [7.0, 9.0]]\n[[7.0, 10.0], [15.0, 22.0]]\n2.0 [1.0, 3.0]\n")
     }
 
+    /// Tensor methods show their signatures (`:help x.mean`, completion of keywords).
+    @Test func tensorMethodsHaveSignatures() {
+        let signatures: [String?] = Interpreter.runOnLargeStack {
+            let it = Interpreter()
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memento-runtime-tests")
+            Runtime.install(in: it, session: Session(scriptDirectory: dir))
+            _ = it.run(source: "let x = zeros([2, 3])")
+            guard let x = it.globals["x"] else { return [] }
+            return ["mean", "softmax", "cumsum", "reshape", "exp"].map { name in
+                (try? it.member(of: x, name)).flatMap { it.signature(of: $0) }
+            }
+        }
+        #expect(signatures == ["mean(axis: nil, keepdims: false)", "softmax(axis: -1)", "cumsum(axis, reverse: false)",
+                               "reshape(shape, …)", "exp()"])
+    }
+
     @Test func autodiffFromScripts() {
         let r = runScript("""
         let w = tensor([1.0, 2.0]).requiring_grad()

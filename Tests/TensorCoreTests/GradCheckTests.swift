@@ -79,6 +79,12 @@ struct GradCheckTests {
             let idx = try Tensor([0, 2, 2, 1, 0, 0], shape: [2, 3])
             try expectGradients("scatterAdd", [rand([2, 4]), rand([2, 3], seed: 3)]) { try $0[0].scatterAdd(axis: 1, idx, $0[1]) }
         },
+        "maskedSelect": {
+            let mask = try Tensor([1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1], shape: [3, 4])
+            try expectGradients("maskedSelect", [rand([3, 4])]) { try $0[0].maskedSelect(mask).cumsum(axis: 0) }
+            let rows = Tensor([0, 1, 1])
+            try expectGradients("maskedSelect rows", [rand([3, 4])]) { try $0[0].maskedSelect(rows).cumsum(axis: 1) }
+        },
         "concat": { try expectGradients("concat", [rand([2, 3]), rand([2, 1], seed: 2)]) { try Tensor.concat([$0[0], $0[1], $0[0]], axis: 1) } },
         "stack": { try expectGradients("stack", [rand([2, 3]), rand([2, 3], seed: 2)]) { try Tensor.stack([$0[0], $0[1]], axis: 1) } },
         "split": {

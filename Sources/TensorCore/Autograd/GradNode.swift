@@ -64,6 +64,10 @@ extension Tensor {
     /// Whether gradients flow to this tensor.
     @inlinable public var requiresGrad: Bool { node != nil }
 
+    /// Whether this tensor is a leaf variable (made by `requiringGrad()`): `backward()`
+    /// accumulates into its `grad`, and its elements change only outside the tape.
+    @inlinable public var isLeafVariable: Bool { node?.isLeaf == true }
+
     /// This tensor as a fresh leaf variable: `backward()` will accumulate into its `grad`.
     public func requiringGrad() -> Tensor {
         Tensor(storage: storage, shape: shape, node: GradNode(op: .leaf, shape: shape, parents: [], backward: nil))

@@ -18,7 +18,7 @@ public enum Op: String, CaseIterable, Sendable {
     // Reductions and normalisations
     case sum, max, min, cumsum, softmax, logSoftmax
     // Shape
-    case reshape, permute, broadcastTo, slice, indexSelect, gather, scatterAdd, concat, pad
+    case reshape, permute, broadcastTo, slice, indexSelect, gather, scatterAdd, maskedSelect, concat, pad
     // Linear algebra
     case matmul, linear
     // A fused kernel defined outside TensorCore (LSTM, attention, …), named by its label;

@@ -278,6 +278,33 @@ extension Tensor {
         }
     }
 
+    /// The elements where `mask` is non-zero, in row-major order (NumPy's and PyTorch's
+    /// `x[mask]`). The mask has the shape of self's leading axes; each selected position
+    /// brings the sub-tensor of the remaining axes, so the result has shape
+    /// [selected, remaining axes…]. The gradient goes back to the selected positions.
+    public func maskedSelect(_ mask: Tensor) throws -> Tensor {
+        guard mask.rank >= 1, mask.rank <= rank, Array(shape.prefix(mask.rank)) == mask.shape else {
+            throw TensorError("maskedSelect", "mask of shape \(shapeString(mask.shape)) does not match the leading axes of \(shapeString(shape))")
+        }
+        let inner = shape[mask.rank...].reduce(1, *)
+        var rows: [Int] = []
+        mask.withUnsafeBufferPointer { p in for i in p.indices where p[i] != 0 { rows.append(i) } }
+        let outShape = [rows.count] + shape[mask.rank...]
+        let out = TensorStorage.make(count: rows.count * inner)
+        let po = out.pointer, px = pointer
+        for (k, r) in rows.enumerated() { (po + k * inner).initialize(from: px + r * inner, count: inner) }
+        withExtendedLifetime(self) {}
+        let inShape = shape, inCount = count
+        return Tensor.record(.maskedSelect, out, outShape, self) { g in
+            let grad = TensorStorage.zeros(count: inCount)
+            let pd = grad.pointer, pg = g.pointer
+            // The selected positions are distinct, so each receives exactly one slice of g.
+            for (k, r) in rows.enumerated() { (pd + r * inner).update(from: pg + k * inner, count: inner) }
+            withExtendedLifetime(g) {}
+            self.node?.accumulate(Tensor(storage: grad, shape: inShape))
+        }
+    }
+
     /// Reads integral index values from a tensor, checking each against `bound`.
     @usableFromInline
     static func integerIndices(_ t: Tensor, bound: Int, op: String) throws -> [Int] {
