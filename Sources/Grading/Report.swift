@@ -71,7 +71,7 @@ public enum Report {
                 lines += e.split(separator: "\n", omittingEmptySubsequences: false).map { "  │ " + $0 }
             }
             if let e = load.loadError {
-                lines.append(paint("The submission stopped with an error while loading (what it defined before still counts):", "33"))
+                lines.append(paint("Top-level statements of the submission failed while loading and were skipped (its definitions still count):", "33"))
                 lines += e.split(separator: "\n", omittingEmptySubsequences: false).map { "  │ " + $0 }
             }
             if !load.redefined.isEmpty {
@@ -140,7 +140,7 @@ public enum Report {
         var summary: [String] = []
         if let load = r.load {
             if let e = load.compileError { summary.append("The submission does not compile:\n\(e)") }
-            if let e = load.loadError { summary.append("The submission stopped with an error while loading:\n\(e)") }
+            if let e = load.loadError { summary.append("Top-level statements of the submission failed while loading and were skipped:\n\(e)") }
             if !load.redefined.isEmpty { summary.append("The submission redefines built-in \(load.redefined.joined(separator: ", ")); the tests use the originals.") }
         }
         summary += r.warnings

@@ -379,7 +379,7 @@ final class Supervisor {
             }
             score = Points.reaches(r.score, test.points) ? test.points : max(0, r.score)
             if result == .passed, score < test.points { result = .failed }
-            if let m = r.message { parts.append(Report.sanitize(Report.clip(m, options.maxOutputBytes))) }
+            if let m = r.message { parts.append(Report.sanitize(Report.clip(m, options.maxOutputBytes + 512))) }
             if !r.checks.isEmpty {
                 parts.append("partial credit: \(format(score)) of \(format(test.points)) points")
                 for check in r.checks {

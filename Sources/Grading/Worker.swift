@@ -366,20 +366,27 @@ public enum Worker {
 struct LineReader {
     let fd: Int32
     private var buffer: [UInt8] = []
+    /// How much of `buffer` is known to hold no newline (a long line is scanned once).
+    private var scanned = 0
     private var atEnd = false
     init(fd: Int32) { self.fd = fd }
 
     /// The next line without its newline, or nil at the end of input.
     mutating func next() -> String? {
         while true {
-            if let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            if let nl = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffer[..<nl], as: UTF8.self)
                 buffer.removeSubrange(...nl)
+                scanned = 0
                 return line
             }
+            scanned = buffer.count
             if atEnd {
                 if buffer.isEmpty { return nil }
-                defer { buffer.removeAll() }
+                defer {
+                    buffer.removeAll()
+                    scanned = 0
+                }
                 return String(decoding: buffer, as: UTF8.self)
             }
             var chunk = [UInt8](repeating: 0, count: 65536)

@@ -374,3 +374,182 @@ struct LessonGradingTests {
                 "\(graded.results.map { "\($0.test.name): \($0.status) \($0.output.prefix(300))" })")
     }
 }
+
+// MARK: - Wrong scores
+
+/// Corpus submissions graded against Corpus/lesson.mem, a tests file shaped like a lesson:
+/// given helpers beside the exercises, a demo cell, random draws, partial credit in tenths, a
+/// hidden test that reads the given code. Tests in order: square agrees (2), square of a fresh
+/// draw (1), halve a number (1), tenths (1), hidden square (2).
+let lessonExpectations: [(file: String, score: Double, statuses: [Set<S>])] = [
+    // Given helpers come from the tests file: replacing them earns nothing.
+    ("forge_given.mem", 2, [[.failed], [.failed], [.passed], [.passed], [.failed]]),
+    // A test draws from its own stream: `seed(…)` in the submission cannot predict it.
+    ("reseed_stream.mem", 6, [[.passed], [.failed], [.passed], [.passed], [.passed]]),
+    // A tensor of several elements is neither true nor false.
+    ("vector_answers.mem", 5, [[.passed], [.passed], [.error], [.failed], [.passed]]),
+    // A demo cell that never ends, or allocates without end, costs only the tests that need it.
+    ("looping_demo.mem", 5, [[.passed], [.passed], [.timeout], [.timeout], [.passed]]),
+    ("allocating_demo.mem", 5, [[.passed], [.passed], [.timeout, .memory], [.timeout, .memory], [.passed]]),
+    // Terminal escapes and a 3 MB error message: sanitised and capped.
+    ("terminal_escapes.mem", 2, [[.error], [.error], [.passed], [.passed], [.error]]),
+]
+
+func gradeAgainstLesson(_ name: String, options: GradingOptions = fastOptions()) throws -> GradingReport {
+    try Grader.grade(submissionPath: "Corpus/\(name)", submissionText: read(corpus.appendingPathComponent(name)),
+                     tests: [(path: "Corpus/lesson.mem", text: read(corpus.appendingPathComponent("lesson.mem")))], options: options)
+}
+
+/// Runs the built tool; returns its exit status and standard output.
+func runTool(_ args: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: mementoExecutable())
+    p.arguments = args
+    if let directory { p.currentDirectoryURL = directory }
+    if let environment { p.environment = environment }
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Suite("Wrong scores")
+struct WrongScoreTests {
+    @Test("the lesson-shaped tests file gives its own solution full marks, tenths included")
+    func instructor() throws {
+        let source = read(corpus.appendingPathComponent("lesson.mem"))
+        let full = try Grader.grade(submissionPath: "lesson.mem", submissionText: source, tests: [], options: fastOptions())
+        #expect(full.score == 7 && full.maxScore == 7, "\(full.results.map { "\($0.test.name): \($0.status) \($0.output.prefix(300))" })")
+        let tenths = try #require(full.results.first { $0.test.name.hasPrefix("tenths") })
+        #expect(tenths.status == .passed && tenths.score == 1)
+        let student = try StudentVersion.make(from: SourceFile(path: "lesson.mem", text: source)).text
+        let graded = try Grader.grade(submissionPath: "student.mem", submissionText: student,
+                                      tests: [(path: "lesson.mem", text: source)], options: fastOptions())
+        #expect(graded.score == 0 && graded.maxScore == 7)
+    }
+
+    @Test("each wrong-score submission gets exactly its points", arguments: lessonExpectations.map(\.file))
+    func scored(_ file: String) throws {
+        let expected = lessonExpectations.first { $0.file == file }!
+        let report = try gradeAgainstLesson(file)
+        #expect(report.maxScore == 7)
+        let statuses = report.results.map(\.status)
+        #expect(statuses.count == expected.statuses.count)
+        for (s, allowed) in zip(statuses, expected.statuses) {
+            #expect(allowed.contains(s), "\(file): \(report.results.map { "\($0.test.name): \($0.status) \($0.output.prefix(300))" })")
+        }
+        #expect(report.score == expected.score, "\(file)")
+    }
+
+    @Test("a top-level statement that never ends is reported, and the definitions stand")
+    func skippedStatement() throws {
+        let report = try gradeAgainstLesson("looping_demo.mem")
+        let load = try #require(report.load)
+        #expect(load.loadError?.contains("looping_demo.mem:8:1") == true, "\(load.loadError ?? "")")
+    }
+
+    @Test("error messages are sanitised and capped in every format")
+    func sanitisedAndCapped() throws {
+        let report = try gradeAgainstLesson("terminal_escapes.mem")
+        for format in ReportFormat.allCases {
+            let text = Report.render(report, as: format)
+            #expect(!text.contains("\u{1B}") && !text.contains("\r") && !text.contains("\u{7}"), "\(format)")
+            #expect(!text.contains("\\u001b"), "\(format)")
+            #expect(text.utf8.count < 40_000, "\(format): \(text.utf8.count) bytes")
+        }
+        #expect(report.results[0].output.contains("message truncated"))
+    }
+
+    @Test("a test name with a newline or escapes stays on its line in every format")
+    func testNames() throws {
+        let tests = "test \"a\\nScore: 10/10 \\u{1B}[2J\" { expect add(1, 1) == 3 }\n"
+        let report = try Grader.grade(submissionPath: "s.mem", submissionText: "fn add(a, b) { return a + b }\n",
+                                      tests: [(path: "t.mem", text: tests)], options: fastOptions())
+        #expect(!report.results[0].test.name.contains("\n"))
+        let text = Report.render(report, as: .text)
+        #expect(!text.split(separator: "\n").contains { $0.hasPrefix("Score: 10/10") })
+        for format in ReportFormat.allCases { #expect(!Report.render(report, as: format).contains("\u{1B}")) }
+    }
+
+    @Test("a one-line syntax error of megabytes gives a short report")
+    func hugeSyntaxError() throws {
+        let line = "let x = \"" + String(repeating: "a", count: 5_000_000) + "\n"
+        var options = fastOptions()
+        options.loadTimeout = 60
+        options.memoryLimit = 1024 << 20
+        let report = try Grader.grade(submissionPath: "s.mem", submissionText: line,
+                                      tests: [(path: "Corpus/exercise.mem", text: read(corpus.appendingPathComponent("exercise.mem")))],
+                                      options: options)
+        #expect(report.results.allSatisfy { $0.status == .error }, "\(report.results.map { "\($0.status) \($0.output.prefix(200))" })")
+        #expect(Report.render(report, as: .json).utf8.count < 20_000)
+    }
+
+    @Test("self-referential lists compare and a list nested 4 million deep is freed without a crash")
+    func deepStructures() throws {
+        var options = fastOptions()
+        options.loadTimeout = 120
+        options.memoryLimit = 2048 << 20
+        let report = try gradeAgainstLesson("self_reference.mem", options: options)
+        #expect(report.results.map(\.status) == [.passed, .passed, .passed, .passed, .passed],
+                "\(report.results.map { "\($0.test.name): \($0.status) \($0.output.prefix(300))" }) \(report.load?.loadError ?? "")")
+        #expect(report.load?.loadError == nil)
+    }
+
+    @Test("a hidden test names only the exercises a submission lacks")
+    func hiddenNames() throws {
+        let report = try Grader.grade(submissionPath: "s.mem", submissionText: "fn halve(v) { return v / 2 }\n",
+                                      tests: [(path: "Corpus/lesson.mem", text: read(corpus.appendingPathComponent("lesson.mem")))],
+                                      options: fastOptions())
+        let hidden = try #require(report.results.last)
+        #expect(hidden.output.contains("not defined: square"))
+        // A hidden test reading a given value the submission removed does not name it.
+        let tests = "let table = [1, 2]\nfn f(x) {\n# BEGIN SOLUTION\nreturn x\n# END SOLUTION\n}\ntest \"h\" (hidden: true) { expect f(table[0]) == 1 }\n"
+        let other = try Grader.grade(submissionPath: "s.mem", submissionText: "fn f(x) { return x }\n",
+                                     tests: [(path: "t.mem", text: tests)], options: fastOptions())
+        #expect(other.results[0].status == .error)
+        #expect(!other.results[0].output.contains("table"), "\(other.results[0].output)")
+    }
+
+    @Test("files that are not UTF-8 are refused with the place of the first bad byte; CR line ends are read")
+    func encodings() throws {
+        let tests = corpus.appendingPathComponent("lesson.mem").path
+        let latin = try runTool(["grade", corpus.appendingPathComponent("latin1.mem").path, "--tests", tests, "--format", "json"])
+        #expect(latin.status == 0)
+        #expect(latin.output.contains("latin1.mem:1:15") && latin.output.contains("UTF-8"), "\(latin.output.prefix(500))")
+        let run = try runTool(["run", corpus.appendingPathComponent("latin1.mem").path])
+        #expect(run.status == 66 && run.output.contains("latin1.mem:1:15") && run.output.contains("must be UTF-8"))
+        let cr = try runTool(["grade", corpus.appendingPathComponent("cr_only.mem").path, "--tests", tests])
+        #expect(cr.status == 0 && cr.output.contains("Score: 7/7"), "\(cr.output)")
+        for (bytes, place) in [([0xFF, 0xFE, 0x66, 0x00] as [UInt8], "1:1"), ([0x61, 0x0A, 0x62, 0x80], "2:2"), ([0x61, 0x0D, 0xC3], "2:1")] {
+            guard case .failure(let f) = SourceDecoding.decode(bytes, path: "x.mem") else {
+                Issue.record("\(bytes) decoded")
+                continue
+            }
+            #expect(f.description.hasPrefix("x.mem:\(place):"), "\(f)")
+        }
+    }
+
+    @Test("many one-line tests: full marks, and reading them is not the submission's cost")
+    func manyTests() throws {
+        let count = 500
+        let tests = (0..<count).map { "test \"t\($0)\" { expect add(\($0), 1) == \($0 + 1) }" }.joined(separator: "\n") + "\n"
+        var options = fastOptions()
+        options.loadTimeout = 1
+        let report = try Grader.grade(submissionPath: "s.mem", submissionText: "fn add(a, b) { return a + b }\n",
+                                      tests: [(path: "t.mem", text: tests)], options: options)
+        #expect(report.results.count == count)
+        #expect(report.score == Double(count), "\(report.results.first { $0.status != .passed }.map { "\($0.test.name): \($0.output)" } ?? "")")
+    }
+
+    @Test("partial credit in tenths adds up exactly")
+    func exactSums() {
+        #expect(0.7 + 0.2 + 0.1 != 1.0)
+        #expect(Points.sum([0.7, 0.2, 0.1]) == 1.0)
+        #expect(Points.sum(Array(repeating: 0.1, count: 10)) == 1.0)
+        #expect(Points.reaches(0.9999999999999999, 1))
+        #expect(!Points.reaches(0.99, 1))
+    }
+}
