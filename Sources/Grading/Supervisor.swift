@@ -51,6 +51,8 @@ final class Supervisor {
     private var testCPU = 0.0
     private var testPeakRSS: UInt64 = 0
 
+    private static let spawnLock = NSLock()
+
     init(options: GradingOptions, tests: [GradedTest], job: WorkerJob, start: Date) {
         self.options = options
         self.tests = tests
@@ -115,8 +117,12 @@ final class Supervisor {
     /// Starts the loader; returns a problem, or nil.
     private func spawn() -> String? {
         var input: [Int32] = [0, 0], output: [Int32] = [0, 0], result: [Int32] = [0, 0]
-        // pipe(2) then close-on-exec (the grader starts one process at a time from this
-        // thread); posix_spawn's dup2 clears the flag on the child's 0–3.
+        // pipe(2) then close-on-exec; posix_spawn's dup2 clears the flag on the child's 0–3.
+        // Several graders may start workers from different threads (a class graded in
+        // parallel): one lock around the whole start keeps a pipe made for one worker from
+        // leaking into another before it is marked close-on-exec.
+        Supervisor.spawnLock.lock()
+        defer { Supervisor.spawnLock.unlock() }
         func makePipe(_ fds: inout [Int32]) -> Bool {
             guard pipe(&fds) == 0 else { return false }
             for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }

@@ -106,6 +106,12 @@ public enum SourceDecoding {
         public var line: Int
         public var column: Int
         public var reason: String
+        public init(path: String, line: Int, column: Int, reason: String) {
+            self.path = path
+            self.line = line
+            self.column = column
+            self.reason = reason
+        }
         public var description: String {
             "\(path):\(line):\(column): \(reason); source files must be UTF-8 (save the file as UTF-8 in your editor)"
         }

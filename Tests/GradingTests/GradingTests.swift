@@ -553,3 +553,54 @@ struct WrongScoreTests {
         #expect(!Points.reaches(0.99, 1))
     }
 }
+
+@Suite("A student's and an instructor's path")
+struct PathTests {
+    @Test("memento grade FOLDER grades each submission and writes a CSV gradebook")
+    func gradeFolder() throws {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("memento-class-\(getpid())")
+        defer { try? fm.removeItem(at: root) }
+        let submissions = root.appendingPathComponent("submissions")
+        try fm.createDirectory(at: submissions.appendingPathComponent("bob"), withIntermediateDirectories: true)
+        try fm.copyItem(at: corpus.appendingPathComponent("forge_given.mem"), to: submissions.appendingPathComponent("alice.mem"))
+        try fm.copyItem(at: corpus.appendingPathComponent("cr_only.mem"), to: submissions.appendingPathComponent("bob/work.mem"))
+        try fm.copyItem(at: corpus.appendingPathComponent("latin1.mem"), to: submissions.appendingPathComponent("=carol.mem"))
+        let grades = root.appendingPathComponent("grades")
+        let run = try runTool(["grade", submissions.path, "--tests", corpus.appendingPathComponent("lesson.mem").path,
+                               "-o", grades.path, "--format", "gradescope", "--jobs", "2"])
+        #expect(run.status == 0, "\(run.output)")
+        let csv = read(grades.appendingPathComponent("gradebook.csv")).components(separatedBy: "\r\n")
+        #expect(csv[0].hasPrefix("student,file,score,max_score,square agrees with the reference,"))
+        #expect(csv.contains { $0.hasPrefix("'=carol,") && $0.contains(",0,7,") })
+        #expect(csv.contains { $0.hasPrefix("alice,") && $0.contains(",2,7,0,0,1,1,0") })
+        #expect(csv.contains { $0.hasPrefix("bob,") && $0.contains(",7,7,2,1,1,1,2") })
+        let alice = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: grades.appendingPathComponent("alice.json"))) as? [String: Any])
+        #expect(alice["score"] as? Double == 2)
+    }
+
+    @Test("memento lessons --student writes student versions; memento check runs their tests")
+    func studentWorkspace() throws {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("memento-student-\(getpid())")
+        defer { try? fm.removeItem(at: root) }
+        let lessons = root.appendingPathComponent("lessons")
+        try fm.createDirectory(at: lessons, withIntermediateDirectories: true)
+        try fm.copyItem(at: corpus.appendingPathComponent("lesson.mem"), to: lessons.appendingPathComponent("01-lesson.mem"))
+        let workspace = root.appendingPathComponent("mine")
+        let made = try runTool(["lessons", "--folder", lessons.path, "--student", workspace.path])
+        #expect(made.status == 0, "\(made.output)")
+        let student = read(workspace.appendingPathComponent("01-lesson.mem"))
+        #expect(student.contains("not implemented: square") && !student.contains("hidden:"))
+        // Running it again keeps the student's work.
+        try "# my work\n".write(to: workspace.appendingPathComponent("01-lesson.mem"), atomically: true, encoding: .utf8)
+        _ = try runTool(["lessons", "--folder", lessons.path, "--student", workspace.path])
+        #expect(read(workspace.appendingPathComponent("01-lesson.mem")) == "# my work\n")
+        // `check` grades the visible tests of the instructor version: all pass.
+        let checked = try runTool(["check", lessons.appendingPathComponent("01-lesson.mem").path])
+        #expect(checked.status == 0 && checked.output.contains("Score: 7/7"), "\(checked.output)")
+        try student.write(to: workspace.appendingPathComponent("01-lesson.mem"), atomically: true, encoding: .utf8)
+        let mine = try runTool(["check", workspace.appendingPathComponent("01-lesson.mem").path])
+        #expect(mine.status == 0 && mine.output.contains("Score: 0/5"), "\(mine.output)")
+    }
+}

@@ -19,8 +19,11 @@ struct Grade: ParsableCommand {
         See docs/GRADING.md.
         """)
 
-    @ArgumentParser.Argument(help: "The submission (.mem).")
+    @ArgumentParser.Argument(help: "The submission (.mem), or a folder of submissions (one .mem per student, or one folder per student).")
     var submission: String?
+
+    @Option(help: "Submissions graded at once when grading a folder (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(name: .long, parsing: .upToNextOption, help: "Files whose tests grade the submission (default: the submission's own tests).")
     var tests: [String] = []
@@ -69,18 +72,15 @@ struct Grade: ParsableCommand {
     func run() throws {
         if worker { Worker.main() }
         guard let submission else { throw ExitCode(64) }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: submission, isDirectory: &isDirectory), isDirectory.boolValue {
+            try gradeClass(folder: submission)
+            return
+        }
         let testFiles = tests.map { (path: $0, text: readScript($0)) }
         // A submission that is not UTF-8 still gets a complete report that says where.
         let decoded = readSource(submission)
-        var options = GradingOptions(workerExecutable: Grade.executablePath())
-        options.testTimeout = timeout
-        options.loadTimeout = loadTimeout
-        options.statementTimeout = statementTimeout
-        options.totalTimeout = totalTimeout
-        options.memoryLimit = memoryLimit << 20
-        options.maxOutputBytes = maxOutput << 10
-        options.seed = seed
-        options.revealHidden = revealHidden
+        let options = gradingOptions()
         let report: GradingReport
         do {
             switch decoded {
@@ -94,6 +94,23 @@ struct Grade: ParsableCommand {
             FileHandle.standardError.write(Data("error: the tests cannot be used, so nothing was graded\n".utf8))
             throw ExitCode(65)
         }
+        try emit(report)
+    }
+
+    func gradingOptions() -> GradingOptions {
+        var options = GradingOptions(workerExecutable: Grade.executablePath())
+        options.testTimeout = timeout
+        options.loadTimeout = loadTimeout
+        options.statementTimeout = statementTimeout
+        options.totalTimeout = totalTimeout
+        options.memoryLimit = memoryLimit << 20
+        options.maxOutputBytes = maxOutput << 10
+        options.seed = seed
+        options.revealHidden = revealHidden
+        return options
+    }
+
+    func emit(_ report: GradingReport) throws {
         let color = output == nil && format == .text && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         let rendered = Report.render(report, as: format, color: color)
         if let output {
