@@ -165,8 +165,10 @@ public enum SourceDecoding {
             }
             guard i + need < n else { return i }
             if b[i + 1] < lo || b[i + 1] > hi { return i }
-            for k in 2...max(need, 1) where k <= need {
+            var k = 2
+            while k <= need {
                 if b[i + k] < 0x80 || b[i + k] > 0xBF { return i }
+                k += 1
             }
             i += need + 1
         }

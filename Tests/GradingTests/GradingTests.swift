@@ -523,6 +523,21 @@ struct WrongScoreTests {
         #expect(run.status == 66 && run.output.contains("latin1.mem:1:15") && run.output.contains("must be UTF-8"))
         let cr = try runTool(["grade", corpus.appendingPathComponent("cr_only.mem").path, "--tests", tests])
         #expect(cr.status == 0 && cr.output.contains("Score: 7/7"), "\(cr.output)")
+        // Well-formed text of 1 to 4 bytes per character decodes.
+        let mixed = "a é € 𝄞 ΔQ\r\n"
+        guard case .success(let text) = SourceDecoding.decode(Array(mixed.utf8), path: "ok.mem") else {
+            Issue.record("valid UTF-8 refused")
+            return
+        }
+        #expect(text == mixed)
+        // Any bytes at all: a result, never a crash; what decodes is what Swift accepts.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let bytes = (0..<Int.random(in: 0...12, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if case .success = SourceDecoding.decode(bytes, path: "r.mem") {
+                #expect(String(validating: bytes, as: UTF8.self) != nil, "\(bytes)")
+            }
+        }
         for (bytes, place) in [([0xFF, 0xFE, 0x66, 0x00] as [UInt8], "1:1"), ([0x61, 0x0A, 0x62, 0x80], "2:2"), ([0x61, 0x0D, 0xC3], "2:1")] {
             guard case .failure(let f) = SourceDecoding.decode(bytes, path: "x.mem") else {
                 Issue.record("\(bytes) decoded")
