@@ -594,6 +594,47 @@ struct PathTests {
         #expect(alice["score"] as? Double == 2)
     }
 
+    @Test("memento autograder makes a zip whose run_autograder grades in Gradescope's layout")
+    func autograder() throws {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("memento-gradescope-\(getpid())")
+        defer { try? fm.removeItem(at: root) }
+        try fm.createDirectory(at: root.appendingPathComponent("submission"), withIntermediateDirectories: true)
+        let zip = root.appendingPathComponent("autograder.zip")
+        let made = try runTool(["autograder", corpus.appendingPathComponent("lesson.mem").path, "-o", zip.path])
+        #expect(made.status == 0 && made.output.contains("7 points"), "\(made.output)")
+        let unzip = Process()
+        unzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        unzip.arguments = ["unzip", "-q", zip.path, "-d", root.appendingPathComponent("source").path]
+        try unzip.run()
+        unzip.waitUntilExit()
+        #expect(unzip.terminationStatus == 0)
+        let script = root.appendingPathComponent("source/run_autograder")
+        #expect(fm.isExecutableFile(atPath: script.path) && fm.fileExists(atPath: root.appendingPathComponent("source/setup.sh").path))
+        func runAutograder() throws -> [String: Any] {
+            let p = Process()
+            p.executableURL = script
+            var environment = ProcessInfo.processInfo.environment
+            environment["MEMENTO_AUTOGRADER_ROOT"] = root.path
+            p.environment = environment
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+            let data = try Data(contentsOf: root.appendingPathComponent("results/results.json"))
+            return try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        // No submission: a score of 0 that says what to upload.
+        let empty = try runAutograder()
+        #expect(empty["score"] as? Double == 0 && (empty["output"] as? String)?.contains("No .mem file") == true)
+        try fm.copyItem(at: corpus.appendingPathComponent("forge_given.mem"), to: root.appendingPathComponent("submission/mine.mem"))
+        let graded = try runAutograder()
+        #expect(graded["score"] as? Double == 2 && graded["max_score"] as? Double == 7)
+        let tests = try #require(graded["tests"] as? [[String: Any]])
+        #expect(tests.map { $0["status"] as? String } == ["failed", "failed", "passed", "passed", "failed"])
+    }
+
     @Test("memento lessons --student writes student versions; memento check runs their tests")
     func studentWorkspace() throws {
         let fm = FileManager.default
