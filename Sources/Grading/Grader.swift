@@ -15,6 +15,10 @@ public struct GradingOptions: Sendable {
     /// Limit in CPU seconds for loading the submission (its top level runs in every test's
     /// process; lessons train models there).
     public var loadTimeout: Double = 120
+    /// Limit in CPU seconds for one top-level statement of the submission: a statement that
+    /// runs longer (a demo cell calling an exercise that never ends) is stopped and skipped,
+    /// and loading goes on, so that it costs only the tests that need what it would define.
+    public var statementTimeout: Double = 60
     /// Wall-clock limit of the whole run; tests not finished by then score 0.
     public var totalTimeout: Double = 1800
     /// Resident-memory limit of one test's process, in bytes.
@@ -75,8 +79,8 @@ public struct GradingReport: Sendable {
     public var load: SubmissionLoad?
     public var warnings: [String]
     public var seconds: Double
-    public var score: Double { results.map(\.score).reduce(0, +) }
-    public var maxScore: Double { results.map(\.test.points).reduce(0, +) }
+    public var score: Double { Points.sum(results.map(\.score)) }
+    public var maxScore: Double { Points.sum(results.map(\.test.points)) }
 }
 
 /// Grades a submission: the submission is loaded once in a sandboxed worker process, and
@@ -90,9 +94,9 @@ public enum Grader {
                              options: GradingOptions) throws -> GradingReport {
         let start = Date()
         let files = testFiles.isEmpty ? [(path: submissionPath, text: submissionText)] : testFiles
-        var all: [(GradedTest, String)] = []
+        var all: [(GradedTest, Int)] = []
         var warnings: [String] = []
-        for f in files {
+        for (index, f) in files.enumerated() {
             let found: [GradedTest]
             if testFiles.isEmpty {
                 // Self-grading: a submission that does not parse has no tests to list.
@@ -100,25 +104,44 @@ public enum Grader {
             } else {
                 found = try TestDiscovery.tests(in: SourceFile(path: f.path, text: f.text))
             }
-            if found.isEmpty { warnings.append("\(f.path): no tests found") }
-            for t in found { all.append((t, f.text)) }
+            if found.isEmpty { warnings.append(Report.sanitize("\(f.path): no tests found")) }
+            for t in found { all.append((t, index)) }
         }
         let (unique, nameWarnings) = TestDiscovery.uniqueNames(all.map(\.0))
         warnings += nameWarnings
+        // Self-grading: the file's given code is the submission's own, already loaded.
+        let useGiven = !testFiles.isEmpty
         let tests: [TestJob] = unique.enumerated().map { i, t in
-            TestJob(testsPath: t.path, testsText: TestDiscovery.isolate(all[i].1, range: t.range), name: t.name,
+            TestJob(file: all[i].1, ranges: [t.range] + (useGiven ? t.givenRanges : []), exercises: t.exercises, name: t.name,
                     seed: testSeed(options.seed, t.name), redact: t.hidden && !options.revealHidden,
                     points: t.points, weighted: t.weighted,
                     cpuLimitSeconds: UInt64((t.timeout ?? options.testTimeout).rounded(.up)) + 2)
         }
         let job = WorkerJob(submissionPath: submissionPath, submissionText: submissionText, loadSeed: options.seed,
                             maxOutputBytes: options.maxOutputBytes, addressSpaceLimit: options.memoryLimit + (1 << 30),
-                            loadCPULimit: UInt64(options.loadTimeout.rounded(.up)) + 2, tests: tests)
+                            loadCPULimit: UInt64((options.loadTimeout + max(5, options.loadTimeout / 10)).rounded(.up)) + 5,
+                            loadBudget: options.loadTimeout, statementBudget: min(options.statementTimeout, options.loadTimeout),
+                            statementMemory: options.memoryLimit / 10 * 8,
+                            testsFiles: files.map { TestsFileJob(path: $0.path, text: $0.text) }, tests: tests)
         let supervisor = Supervisor(options: options, tests: unique, job: job, start: start)
         supervisor.run()
         return GradingReport(submissionPath: submissionPath, testsPaths: files.map(\.path),
                              results: supervisor.results.map { $0! }, load: supervisor.load,
                              warnings: warnings, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The report for a submission that cannot be graded at all (a file that is not UTF-8):
+    /// every test scores 0 with `reason`, so the report is complete and says why.
+    public static func refuse(submissionPath: String, reason: String,
+                              tests testFiles: [(path: String, text: String)]) throws -> GradingReport {
+        var found: [GradedTest] = []
+        for f in testFiles { found += try TestDiscovery.tests(in: SourceFile(path: f.path, text: f.text)) }
+        let (unique, warnings) = TestDiscovery.uniqueNames(found)
+        let message = Report.sanitize(reason)
+        return GradingReport(submissionPath: submissionPath, testsPaths: testFiles.isEmpty ? [submissionPath] : testFiles.map(\.path),
+                             results: unique.map { TestResult(test: $0, status: .error, score: 0, output: message, seconds: 0) },
+                             load: SubmissionLoad(compileError: message, loadError: nil, redefined: [], output: "", seconds: 0),
+                             warnings: warnings, seconds: 0)
     }
 
     /// A test's seed: FNV-1a of the base seed and the test's name, so that a test draws the

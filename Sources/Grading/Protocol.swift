@@ -8,6 +8,11 @@ import Foundation
 // each `run N` forks a process that runs test N from the loaded state and exits; so every
 // test starts from the same state and nothing a test does reaches another test.
 //
+// The job holds each tests file once and each test as byte ranges of its file, so the job
+// grows with the tests' size, not with their number times the file's size. The loader
+// reports `ready` (with the CPU time reading the job took, which is not the submission's)
+// before it loads the submission.
+//
 // Events go as JSON lines to file descriptor 3, a pipe that only the worker's own Swift code
 // writes to: a submission can print only to standard output (fd 1, captured and capped
 // separately), so printed "PASS" lines or fake JSON never reach the parent's result channel.
@@ -27,15 +32,32 @@ struct WorkerJob: Codable {
     var addressSpaceLimit: UInt64
     /// RLIMIT_CPU of the loader in seconds (a backstop: the parent enforces the load timeout).
     var loadCPULimit: UInt64
+    /// CPU seconds for loading the submission; when they run out, the running top-level
+    /// statement is stopped and the rest are skipped (the definitions stand).
+    var loadBudget: Double
+    /// CPU seconds one top-level statement of the submission may take before it is stopped
+    /// and skipped.
+    var statementBudget: Double
+    /// Resident bytes at which the running top-level statement is stopped and skipped.
+    var statementMemory: UInt64
+    /// The tests files (path as diagnostics show it, and text), each once.
+    var testsFiles: [TestsFileJob]
     var tests: [TestJob]
+}
+
+struct TestsFileJob: Codable {
+    var path: String
+    var text: String
 }
 
 /// One test to run in a forked process.
 struct TestJob: Codable {
-    /// The tests file's path (as diagnostics show it) and its text with everything but this
-    /// test blanked out (`TestDiscovery.isolate`).
-    var testsPath: String
-    var testsText: String
+    /// The index of the test's file in `WorkerJob.testsFiles`, and the byte ranges of it that
+    /// the test's process compiles: the test block and the given definitions it uses.
+    var file: Int
+    var ranges: [Range<Int>]
+    /// Names a hidden test may say are missing (the file's exercises).
+    var exercises: [String]
     var name: String
     /// The test's own seed, set just before it runs.
     var seed: UInt64
@@ -62,13 +84,20 @@ struct EndedEvent: Codable {
     var status: Int32
 }
 
+/// "The job is read; loading starts." `cpu`: the loader's CPU seconds so far, not counted
+/// against the load time limit.
+struct ReadyEvent: Codable {
+    var event = "ready"
+    var cpu: Double
+}
+
 /// The worker's report that the submission is loaded.
 struct LoadedEvent: Codable {
     var event = "loaded"
     /// The submission does not compile (rendered diagnostics); nothing was run.
     var compileError: String?
-    /// A runtime error while running the submission's top level (rendered); what was defined
-    /// before it stays defined.
+    /// The top-level statements that failed or were stopped while loading (rendered); each
+    /// was skipped and loading went on, so the definitions stand.
     var loadError: String?
     /// Built-in names the submission redefined (restored for the tests).
     var redefined: [String]
@@ -103,6 +132,7 @@ struct ResultEvent: Codable {
 
 /// An event line a worker wrote.
 enum WorkerEvent {
+    case ready(ReadyEvent)
     case loaded(LoadedEvent)
     case started(StartedEvent)
     case result(ResultEvent)
@@ -115,6 +145,7 @@ enum WorkerEvent {
         let decoder = JSONDecoder()
         guard let kind = try? decoder.decode(Kind.self, from: data) else { return nil }
         switch kind.event {
+        case "ready": return (try? decoder.decode(ReadyEvent.self, from: data)).map { .ready($0) }
         case "loaded": return (try? decoder.decode(LoadedEvent.self, from: data)).map { .loaded($0) }
         case "started": return (try? decoder.decode(StartedEvent.self, from: data)).map { .started($0) }
         case "result": return (try? decoder.decode(ResultEvent.self, from: data)).map { .result($0) }

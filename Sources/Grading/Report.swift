@@ -41,20 +41,37 @@ public enum Report {
         return String(out)
     }
 
+    /// A name for one line of a report: sanitised, and newlines and tabs shown as symbols too,
+    /// so a test named "a\nScore: 10/10" cannot add a line.
+    public static func oneLine(_ s: String) -> String {
+        String(String.UnicodeScalarView(sanitize(s).unicodeScalars.map {
+            $0 == "\n" ? Unicode.Scalar(0x2424)! : $0 == "\t" ? " " : $0
+        }))
+    }
+
+    /// Text cut to at most `limit` bytes (at a character boundary), saying how much was left out.
+    public static func clip(_ s: String, _ limit: Int) -> String {
+        let n = s.utf8.count
+        guard n > limit else { return s }
+        var kept = String(decoding: Array(s.utf8.prefix(limit)), as: UTF8.self)
+        while kept.utf8.count > limit || kept.hasSuffix("\u{FFFD}") { kept.removeLast() }
+        return kept + "\n… message truncated at \(bytes(UInt64(limit))) (\(bytes(UInt64(n - kept.utf8.count))) more not shown)"
+    }
+
     // MARK: - Text
 
     static func text(_ r: GradingReport, color: Bool) -> String {
         func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
         var lines: [String] = []
-        lines.append(paint("Grading \(r.submissionPath)", "1") + (r.testsPaths == [r.submissionPath] ? " (its own tests)" : " with tests from \(r.testsPaths.joined(separator: ", "))"))
-        for w in r.warnings { lines.append(paint("warning: ", "33") + w) }
+        lines.append(paint("Grading \(oneLine(r.submissionPath))", "1") + (r.testsPaths == [r.submissionPath] ? " (its own tests)" : " with tests from \(oneLine(r.testsPaths.joined(separator: ", ")))"))
+        for w in r.warnings { lines.append(paint("warning: ", "33") + oneLine(w)) }
         if let load = r.load {
             if let e = load.compileError {
                 lines.append(paint("The submission does not compile:", "31"))
                 lines += e.split(separator: "\n", omittingEmptySubsequences: false).map { "  │ " + $0 }
             }
             if let e = load.loadError {
-                lines.append(paint("The submission stopped with an error while loading (what it defined before still counts):", "33"))
+                lines.append(paint("Top-level statements of the submission failed while loading and were skipped (its definitions still count):", "33"))
                 lines += e.split(separator: "\n", omittingEmptySubsequences: false).map { "  │ " + $0 }
             }
             if !load.redefined.isEmpty {
@@ -123,7 +140,7 @@ public enum Report {
         var summary: [String] = []
         if let load = r.load {
             if let e = load.compileError { summary.append("The submission does not compile:\n\(e)") }
-            if let e = load.loadError { summary.append("The submission stopped with an error while loading:\n\(e)") }
+            if let e = load.loadError { summary.append("Top-level statements of the submission failed while loading and were skipped:\n\(e)") }
             if !load.redefined.isEmpty { summary.append("The submission redefines built-in \(load.redefined.joined(separator: ", ")); the tests use the originals.") }
         }
         summary += r.warnings

@@ -35,6 +35,8 @@ final class Supervisor {
     private var loaderStarted = Date()
     private var loaderKilled: (status: TestResult.Status, message: String)?
     private var loaderCPU = 0.0
+    /// The loader's CPU time when it had read the job (reading it is not the submission's cost).
+    private var loaderCPUBase: Double?
     private var loaderOutput: [UInt8] = []
 
     // The test being run.
@@ -48,6 +50,8 @@ final class Supervisor {
     private var testKilled: (status: TestResult.Status, message: String)?
     private var testCPU = 0.0
     private var testPeakRSS: UInt64 = 0
+
+    private static let spawnLock = NSLock()
 
     init(options: GradingOptions, tests: [GradedTest], job: WorkerJob, start: Date) {
         self.options = options
@@ -103,6 +107,9 @@ final class Supervisor {
         }
     }
 
+    /// CPU seconds past the load limit before the loader is killed.
+    private var backstopGrace: Double { max(5, options.loadTimeout / 10) }
+
     private var overTime: Bool { Date().timeIntervalSince(start) > options.totalTimeout }
 
     // MARK: - Starting the worker
@@ -110,8 +117,12 @@ final class Supervisor {
     /// Starts the loader; returns a problem, or nil.
     private func spawn() -> String? {
         var input: [Int32] = [0, 0], output: [Int32] = [0, 0], result: [Int32] = [0, 0]
-        // pipe(2) then close-on-exec (the grader starts one process at a time from this
-        // thread); posix_spawn's dup2 clears the flag on the child's 0–3.
+        // pipe(2) then close-on-exec; posix_spawn's dup2 clears the flag on the child's 0–3.
+        // Several graders may start workers from different threads (a class graded in
+        // parallel): one lock around the whole start keeps a pipe made for one worker from
+        // leaking into another before it is marked close-on-exec.
+        Supervisor.spawnLock.lock()
+        defer { Supervisor.spawnLock.unlock() }
         func makePipe(_ fds: inout [Int32]) -> Bool {
             guard pipe(&fds) == 0 else { return false }
             for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -267,14 +278,16 @@ final class Supervisor {
 
     private func handle(_ event: WorkerEvent) {
         switch event {
+        case .ready(let e):
+            loaderCPUBase = e.cpu
         case .loaded(let e):
             loaded = true
             var output = Report.sanitize(e.output)
             if e.outputDropped > 0 { output += "\n… \(e.outputDropped) more bytes of output not shown" }
-            load = SubmissionLoad(compileError: e.compileError, loadError: e.loadError, redefined: e.redefined,
-                                  output: output, seconds: e.seconds)
+            load = SubmissionLoad(compileError: e.compileError.map(Report.sanitize), loadError: e.loadError.map(Report.sanitize),
+                                  redefined: e.redefined.map(Report.oneLine), output: output, seconds: e.seconds)
             if let compileError = e.compileError {
-                loadFailure = (.error, "the submission does not compile, so no test can run:\n\(compileError)")
+                loadFailure = (.error, "the submission does not compile, so no test can run:\n\(Report.sanitize(compileError))")
             }
             startNext()
         case .started(let e):
@@ -297,9 +310,11 @@ final class Supervisor {
             if loaderKilled != nil { return }
             if overTime {
                 killLoader(.timeout, "stopped: the whole-run time limit (\(seconds(options.totalTimeout))) was reached")
-            } else if loaderCPU > options.loadTimeout {
+            } else if loaderCPU - (loaderCPUBase ?? 0) > options.loadTimeout + backstopGrace {
+                // The loader stops a statement that overruns by itself; this catches one stuck
+                // where it cannot be interrupted.
                 killLoader(.timeout, "timed out: loading took more than \(seconds(options.loadTimeout)) of CPU time")
-            } else if Date().timeIntervalSince(loaderStarted) > 2 * options.loadTimeout + 10 {
+            } else if Date().timeIntervalSince(loaderStarted) > 2 * (options.loadTimeout + backstopGrace) + 10 {
                 killLoader(.timeout, "timed out: loading ran for more than \(seconds(2 * options.loadTimeout + 10)) of wall-clock time")
             } else if let rss = residentBytes(pid), rss > options.memoryLimit {
                 killLoader(.memory, "exceeded the memory limit of \(bytes(options.memoryLimit)) (resident memory reached \(bytes(rss)))")
@@ -368,13 +383,13 @@ final class Supervisor {
             case "failed": result = .failed
             default: result = .error
             }
-            score = max(0, min(r.score, test.points))
+            score = Points.reaches(r.score, test.points) ? test.points : max(0, r.score)
             if result == .passed, score < test.points { result = .failed }
-            if let m = r.message { parts.append(m) }
+            if let m = r.message { parts.append(Report.sanitize(Report.clip(m, options.maxOutputBytes + 512))) }
             if !r.checks.isEmpty {
                 parts.append("partial credit: \(format(score)) of \(format(test.points)) points")
                 for check in r.checks {
-                    parts.append("  \(check.passed ? "✓" : "✗") \(check.message) (\(format(check.passed ? check.points : 0))/\(format(check.points)))")
+                    parts.append("  \(check.passed ? "✓" : "✗") \(Report.oneLine(Report.clip(check.message, 2048))) (\(format(check.passed ? check.points : 0))/\(format(check.points)))")
                 }
             }
             testDropped += r.outputDropped

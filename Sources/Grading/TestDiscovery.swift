@@ -25,6 +25,14 @@ public struct GradedTest: Sendable {
     public var line: Int
     /// Byte range of the whole block (`test` keyword through the closing `}`).
     public var range: Range<Int>
+    /// Byte ranges of the file's given functions and classes (top-level, holding no solution
+    /// region) that the test uses, directly or through each other. When a submission is
+    /// graded against this file, these are the instructor's: they replace the submission's
+    /// definitions of the same names for the test, so a submission cannot forge them.
+    public var givenRanges: [Range<Int>] = []
+    /// The file's exercises: top-level functions and classes that hold a solution region.
+    /// Only these names are said to be missing when a hidden test needs them.
+    public var exercises: [String] = []
 }
 
 /// A tests file that cannot be used: it does not parse, or a test's options are not literals.
@@ -43,6 +51,8 @@ public enum TestDiscovery {
         if !problems.isEmpty { throw TestsFileError(diagnostics: problems) }
         var lexer = Lexer(file: file)
         let tokens = lexer.tokenize()
+        let definitions = givenDefinitions(program, tokens: tokens, file: file)
+        let exercises = definitions.filter(\.hasSolution).map(\.name)
         var found: [GradedTest] = []
         for stmt in program.statements {
             guard case .test(let name, let options, let body) = stmt.kind else {
@@ -75,16 +85,19 @@ public enum TestDiscovery {
                 if nonLiteral {
                     problems.append(Diagnostic(.error, "test \"\(name)\" gives partial credit with computed points, so it needs 'points: N' itself", at: stmt.span))
                 } else {
-                    points = weights.reduce(0, +)
+                    points = Points.sum(weights)
                 }
             }
             guard let end = blockEnd(tokens, from: stmt.span.offset) else {
                 problems.append(Diagnostic(.error, "cannot find the end of test \"\(name)\"", at: stmt.span))
                 continue
             }
-            found.append(GradedTest(name: name, declaredName: name, points: points ?? 1, hidden: hidden, timeout: timeout,
-                                    weighted: weighted, path: file.path, line: stmt.span.line,
-                                    range: stmt.span.offset..<end))
+            var test = GradedTest(name: Report.oneLine(name), declaredName: name, points: points ?? 1, hidden: hidden, timeout: timeout,
+                                  weighted: weighted, path: file.path, line: stmt.span.line,
+                                  range: stmt.span.offset..<end)
+            test.givenRanges = given(usedBy: stmt.span.offset..<end, tokens: tokens, definitions: definitions)
+            test.exercises = exercises
+            found.append(test)
         }
         if !problems.isEmpty { throw TestsFileError(diagnostics: problems) }
         return found
@@ -123,6 +136,95 @@ public enum TestDiscovery {
             bytes[i] = UInt8(ascii: " ")
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    // MARK: - Given code
+
+    /// A top-level function or class of a tests file.
+    struct Definition {
+        var name: String
+        var range: Range<Int>
+        var hasSolution: Bool
+    }
+
+    static func givenDefinitions(_ program: Program, tokens: [Token], file: SourceFile) -> [Definition] {
+        var out: [Definition] = []
+        for stmt in program.statements {
+            let name: String
+            switch stmt.kind {
+            case .function(let f): name = f.name
+            case .classDecl(let c): name = c.name
+            default: continue
+            }
+            guard let end = blockEnd(tokens, from: stmt.span.offset) else { continue }
+            let range = stmt.span.offset..<end
+            let text = String(decoding: file.bytes[range], as: UTF8.self)
+            out.append(Definition(name: name, range: range, hasSolution: text.contains("# BEGIN SOLUTION")))
+        }
+        return out
+    }
+
+    /// The ranges of the given definitions a byte range uses, directly or through each other,
+    /// in file order.
+    static func given(usedBy range: Range<Int>, tokens: [Token], definitions: [Definition]) -> [Range<Int>] {
+        let byName = Dictionary(definitions.filter { !$0.hasSolution }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        guard !byName.isEmpty else { return [] }
+        var chosen: [String: Range<Int>] = [:]
+        var work = [range]
+        while let r = work.popLast() {
+            for name in identifiers(in: r, tokens: tokens) where chosen[name] == nil {
+                if let d = byName[name], !d.range.overlaps(range) {
+                    chosen[name] = d.range
+                    work.append(d.range)
+                }
+            }
+        }
+        return chosen.values.sorted { $0.lowerBound < $1.lowerBound }
+    }
+
+    /// The identifiers among the tokens inside a byte range.
+    private static func identifiers(in range: Range<Int>, tokens: [Token]) -> Set<String> {
+        var lo = 0, hi = tokens.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if tokens[mid].offset < range.lowerBound { lo = mid + 1 } else { hi = mid }
+        }
+        var names: Set<String> = []
+        var i = lo
+        while i < tokens.count, tokens[i].offset < range.upperBound {
+            if tokens[i].kind == .identifier { names.insert(tokens[i].span.text) }
+            i += 1
+        }
+        return names
+    }
+
+    /// The text of a tests file reduced to some of its byte ranges, every other line left
+    /// empty, so that they compile on their own while keeping their lines and columns.
+    /// The cost is that of the ranges and the lines before the last one, not of the file.
+    public static func excerpt(_ file: SourceFile, ranges: [Range<Int>]) -> String {
+        var out: [UInt8] = []
+        var line = 1, column = 1
+        for r in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) where r.lowerBound >= 0 && r.upperBound <= file.bytes.count {
+            let startLine = file.line(at: r.lowerBound), startColumn = file.column(at: r.lowerBound)
+            if startLine < line || (startLine == line && startColumn < column) { continue }  // overlapping
+            if startLine > line {
+                out.append(contentsOf: repeatElement(UInt8(ascii: "\n"), count: startLine - line))
+                line = startLine
+                column = 1
+            }
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: startColumn - column))
+            for b in file.bytes[r] {
+                out.append(b)
+                if b == UInt8(ascii: "\n") {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
+                }
+            }
+        }
+        out.append(UInt8(ascii: "\n"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - Helpers
@@ -175,7 +277,13 @@ public enum TestDiscovery {
 
     /// The byte offset just past the `}` that closes the test starting at `offset`.
     private static func blockEnd(_ tokens: [Token], from offset: Int) -> Int? {
-        guard var i = tokens.firstIndex(where: { $0.offset == offset }) else { return nil }
+        var lo = 0, hi = tokens.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if tokens[mid].offset < offset { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < tokens.count, tokens[lo].offset == offset else { return nil }
+        var i = lo
         var parens = 0
         // Skip the name and the options to the body's `{`.
         while i < tokens.count {

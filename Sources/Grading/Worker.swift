@@ -31,9 +31,12 @@ public enum Worker {
             FileHandle.standardError.write(Data("memento grade --worker: this is the grader's worker; it reads a job from the grader\n".utf8))
             exit(2)
         }
-        // Load OpenBLAS now: the sandbox below forbids opening files.
+        send(ReadyEvent(cpu: Watchdog.processCPU()))
+        // Load OpenBLAS now, and open the loader's memory figures: the sandbox below forbids
+        // opening files.
         _ = memento_blas_load()
-        applyLimits(addressSpace: job.addressSpaceLimit, cpuSeconds: job.loadCPULimit)
+        Watchdog.statmFD = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        applyLimits(addressSpace: job.addressSpaceLimit, cpuSeconds: job.loadCPULimit + UInt64(Watchdog.processCPU().rounded(.up)))
         let code = Interpreter.runOnLargeStack { serve(job, input: &input) }
         exit(code)
     }
@@ -98,16 +101,61 @@ public enum Worker {
         var loaded = LoadedEvent(redefined: [], output: "", outputDropped: 0, seconds: 0)
         switch interpreter.compile(submission) {
         case .failure(let errors):
-            loaded.compileError = errors.diagnostics.filter { $0.severity == .error }.prefix(5).map { $0.render() }.joined(separator: "\n")
+            loaded.compileError = Report.clip(errors.diagnostics.filter { $0.severity == .error }.prefix(5).map { $0.render() }.joined(separator: "\n"),
+                                              job.maxOutputBytes)
             loaded.seconds = Date().timeIntervalSince(start)
             send(loaded)
             return 0
         case .success(let chunk):
+            // Each top-level statement runs under its own CPU and memory budget: one that
+            // fails or is stopped is reported and skipped, and loading goes on.
+            let watchdog = Watchdog(interpreter: interpreter, statementBudget: job.statementBudget,
+                                    loadBudget: job.loadBudget, memory: job.statementMemory)
+            var failures: [String] = []
+            var failed = 0
+            var skipRest = false
+            var skipped = 0
+            interpreter.beforeTopLevelStatement = { _ in
+                if skipRest {
+                    skipped += 1
+                    return false
+                }
+                watchdog.beginStatement()
+                return true
+            }
+            interpreter.topLevelStatementFailed = { error, span in
+                let stop = watchdog.endStatement()
+                failed += 1
+                if failures.count < 5 {
+                    let place = "\(span.file.path):\(span.line):\(span.column)"
+                    switch stop {
+                    case .statementTime:
+                        failures.append("\(place): this top-level statement was stopped after \(seconds(job.statementBudget)) of CPU time and skipped\n"
+                                        + "  = help: a demo cell calls code that does not finish; the tests that need what it defines score 0")
+                    case .loadTime:
+                        failures.append("\(place): loading ran out of its \(seconds(job.loadBudget)) of CPU time here; this statement and the rest of the top level were skipped")
+                    case .memory:
+                        failures.append("\(place): this top-level statement was stopped at \(bytes(job.statementMemory)) of memory and skipped")
+                    case nil:
+                        failures.append(error.diagnostic.render())
+                    }
+                }
+                if stop == .loadTime { skipRest = true }
+                return true
+            }
+            watchdog.start()
             do {
                 _ = try interpreter.run(chunk)
             } catch {
-                loaded.loadError = error.diagnostic.render()
+                failed += 1
+                if failures.count < 5 { failures.append(error.diagnostic.render()) }
             }
+            watchdog.stop()
+            interpreter.beforeTopLevelStatement = nil
+            interpreter.topLevelStatementFailed = nil
+            if failed > failures.count { failures.append("… and \(failed - failures.count) more failed top-level statements") }
+            if skipped > 0 { failures.append("\(skipped) top-level statement\(skipped == 1 ? " was" : "s were") not run") }
+            if !failures.isEmpty { loaded.loadError = Report.clip(failures.joined(separator: "\n"), job.maxOutputBytes) }
         }
         for (name, original) in builtins where !same(interpreter.globals[name], original) {
             loaded.redefined.append(name)
@@ -125,13 +173,14 @@ public enum Worker {
             if pid == 0 {
                 dieWithParent()
                 close(0)
+                if Watchdog.statmFD >= 0 { close(Watchdog.statmFD) }
                 // Only the forking thread exists in the child: Dispatch's worker threads
                 // (Parallel.forChunks, split matrix products) must not be waited on here.
                 BLAS.threads = 1
                 let test = job.tests[index]
                 limit(Int32(RLIMIT_CPU.rawValue), test.cpuLimitSeconds)
                 Seccomp.install(allowFork: false)
-                runTest(index, test, job: job, interpreter: interpreter, submission: submission)
+                runTest(index, test, job: job, interpreter: interpreter, session: session, submission: submission)
                 _exit(0)
             }
             if pid < 0 {
@@ -149,7 +198,8 @@ public enum Worker {
     }
 
     /// Runs one test in the forked process and reports it.
-    static func runTest(_ index: Int, _ job: TestJob, job whole: WorkerJob, interpreter: Interpreter, submission: SourceFile) {
+    static func runTest(_ index: Int, _ job: TestJob, job whole: WorkerJob, interpreter: Interpreter, session: Session,
+                        submission: SourceFile) {
         // Output to fd 1, capped; weighted expects recorded; a fresh seed.
         var remaining = whole.maxOutputBytes
         var dropped = 0
@@ -160,10 +210,13 @@ public enum Worker {
             remaining -= n
             dropped += bytes.count - n
         }
-        if let seed = interpreter.globals["seed"] {
-            _ = try? interpreter.call(seed, [.int(Int(bitPattern: UInt(job.seed)))])
-        }
-        let testsFile = SourceFile(path: job.testsPath, text: job.testsText)
+        // The test's own code (and the given code it uses) draws from a stream of its own,
+        // seeded for this test; the submission's code keeps drawing from its stream, so a
+        // `seed(…)` in the submission cannot make the test's draws predictable.
+        let file = whole.testsFiles[job.file]
+        let testsFile = SourceFile(path: file.path, text: TestDiscovery.excerpt(SourceFile(path: file.path, text: file.text), ranges: job.ranges))
+        session.streams = [session.streams[0], RNG(seed: job.seed)]
+        session.streamSelector = { [unowned interpreter] in interpreter.nativeCallSpan?.file === testsFile ? 1 : 0 }
         var checks: [CheckRecord] = []
         interpreter.expectHandler = { outcome in
             // Only expects written in the test itself give credit, not the submission's.
@@ -187,7 +240,7 @@ public enum Worker {
                 var names: [String] = []
                 for n in undefined where !names.contains(n) { names.append(n) }
                 result.outcome = "not_defined"
-                result.message = "not defined: \(names.joined(separator: ", "))"
+                result.message = notDefined(names, job)
             } else {
                 result.outcome = "error"
                 result.message = "the test does not compile against this submission:\n"
@@ -205,7 +258,7 @@ public enum Worker {
                 result.outcome = isExpectation ? "failed" : "error"
                 if let name = undefinedName(failure.message) {
                     result.outcome = "not_defined"
-                    result.message = "not defined: \(name)"
+                    result.message = notDefined([name], job)
                 } else {
                     result.message = render(failure, job: job, testsFile: testsFile, submission: submission)
                 }
@@ -214,11 +267,16 @@ public enum Worker {
                 result.message = "the test did not run"
             }
         }
-        result.checks = checks
+        result.checks = checks.map {
+            var c = $0
+            c.message = Report.clip(c.message, 2048)
+            return c
+        }
+        result.message = result.message.map { Report.clip($0, whole.maxOutputBytes) }
         if result.outcome == "passed" {
             if job.weighted {
-                let earned = checks.filter(\.passed).map(\.points).reduce(0, +)
-                result.score = min(earned, job.points)
+                let earned = Points.sum(checks.filter(\.passed).map(\.points))
+                result.score = Points.reaches(earned, job.points) ? job.points : earned
                 if checks.contains(where: { !$0.passed }) { result.outcome = "failed" }
             } else {
                 result.score = job.points
@@ -227,6 +285,17 @@ public enum Worker {
         result.outputDropped = dropped
         result.seconds = Date().timeIntervalSince(testStart)
         send(result)
+    }
+
+    /// The message for names a test needs and the submission lacks. A hidden test names only
+    /// the file's exercises: naming the given code it reads would tell a submission what to forge.
+    static func notDefined(_ names: [String], _ job: TestJob) -> String {
+        guard job.redact else { return "not defined: \(names.joined(separator: ", "))" }
+        let exercises = names.filter { job.exercises.contains($0) }
+        if exercises.count == names.count { return "not defined: \(names.joined(separator: ", "))" }
+        return "a hidden test needs a definition your file does not have"
+            + (exercises.isEmpty ? "" : " (among them: \(exercises.joined(separator: ", ")))")
+            + "; keep the lesson's given code and the exercises' names as they are"
     }
 
     /// "undefined name 'x'" (compile time) or "'x' is not defined" style messages → x.
@@ -297,20 +366,27 @@ public enum Worker {
 struct LineReader {
     let fd: Int32
     private var buffer: [UInt8] = []
+    /// How much of `buffer` is known to hold no newline (a long line is scanned once).
+    private var scanned = 0
     private var atEnd = false
     init(fd: Int32) { self.fd = fd }
 
     /// The next line without its newline, or nil at the end of input.
     mutating func next() -> String? {
         while true {
-            if let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            if let nl = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffer[..<nl], as: UTF8.self)
                 buffer.removeSubrange(...nl)
+                scanned = 0
                 return line
             }
+            scanned = buffer.count
             if atEnd {
                 if buffer.isEmpty { return nil }
-                defer { buffer.removeAll() }
+                defer {
+                    buffer.removeAll()
+                    scanned = 0
+                }
                 return String(decoding: buffer, as: UTF8.self)
             }
             var chunk = [UInt8](repeating: 0, count: 65536)

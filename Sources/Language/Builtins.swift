@@ -77,7 +77,30 @@ enum Builtins {
             default: throw HostError("cannot convert \(args[0].typeName) to a float")
             }
         }
-        def("bool", ["value"], doc: "The value's truthiness.") { args, _ in .bool(args[0].isTruthy) }
+        def("bool", ["value"], doc: "The value's truthiness.") { args, it in
+            .bool(try it.truth(args[0], span: it.nativeCallSpan ?? Interpreter.hostSpan))
+        }
+        for (name, wantAll) in [("all", true), ("any", false)] {
+            def(name, ["values"], doc: wantAll ? "Whether every element is true (a tensor: every element non-zero; empty: true)."
+                                                 : "Whether some element is true (a tensor: some element non-zero; empty: false).") { args, it in
+                let span = it.nativeCallSpan ?? Interpreter.hostSpan
+                /// Nested lists and tensors count their innermost elements.
+                func decide(_ v: Value, depth: Int) throws -> Bool {
+                    guard depth < 64 else { throw HostError("\(name): values nested too deeply") }
+                    if case .host(let h) = v, h.length == nil { return try it.truth(v, span: span) }
+                    for x in try collect(v, it) {
+                        let t: Bool
+                        switch x {
+                        case .list, .host: t = try decide(x, depth: depth + 1)
+                        default: t = try it.truth(x, span: span)
+                        }
+                        if t != wantAll { return t }
+                    }
+                    return wantAll
+                }
+                return .bool(try decide(args[0], depth: 0))
+            }
+        }
         def("abs", ["x"], doc: "Absolute value.") { args, _ in
             switch args[0] {
             case .int(let i):
@@ -345,7 +368,7 @@ enum Builtins {
             case "filter":
                 try arity(args, 1, name)
                 var out: [Value] = []
-                for x in l.items where try it.call(a[0], [x]).isTruthy { out.append(x) }
+                for x in l.items where try it.truth(it.call(a[0], [x]), span: it.nativeCallSpan ?? Interpreter.hostSpan) { out.append(x) }
                 return .list(ListObject(out))
             case "reduce":
                 try arity(args, 2, name)

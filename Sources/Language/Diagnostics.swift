@@ -56,7 +56,8 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
             while i < trace.count {
                 let entry = trace[i]
                 out += "  \(entry.span.file.path):\(entry.span.line):\(entry.span.column) in \(entry.function)\n"
-                let text = entry.span.file.lineText(entry.span.line).trimmingSpaces()
+                var text = entry.span.file.lineText(entry.span.line).trimmingSpaces()
+                if text.count > Diagnostic.excerptWidth { text = String(text.prefix(Diagnostic.excerptWidth)) + "…" }
                 if !text.isEmpty { out += "    \(text)\n" }
                 // Runaway recursion: say how often the same call repeats instead of listing it.
                 var j = i + 1
@@ -70,21 +71,34 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
         return out
     }
 
+    /// At most this many characters of a source line are shown; a longer line (a minified
+    /// file, a 50 MB string literal) is shown as a window around the culprit.
+    static let excerptWidth = 160
+
     private func excerpt(_ span: SourceSpan, blue: String, red: String, reset: String) -> String {
-        let lineText = span.file.lineText(span.line).replacingTabs()
+        let fullLine = span.file.lineText(span.line)
         let number = String(span.line)
         let gutter = String(repeating: " ", count: number.count)
         var out = "\(gutter)\(blue)-->\(reset) \(span.file.path):\(span.line):\(span.column)\n"
         out += "\(gutter) \(blue)|\(reset)\n"
-        out += "\(blue)\(number) |\(reset) \(lineText)\n"
         // Underline in characters, not bytes, up to the end of the first line.
-        let lineBytes = Array(lineText.utf8)
+        let lineBytes = Array(fullLine.utf8)
         let startByte = min(max(span.column - 1, 0), lineBytes.count)
         let endByte = min(startByte + max(span.length, 1), max(lineBytes.count, startByte + 1))
-        let pad = String(decoding: lineBytes[0..<startByte], as: UTF8.self).count
-        let covered = endByte <= lineBytes.count
-            ? String(decoding: lineBytes[startByte..<endByte], as: UTF8.self).count : 1
-        out += "\(gutter) \(blue)|\(reset) \(String(repeating: " ", count: pad))\(red)\(String(repeating: "^", count: max(covered, 1)))\(reset)\n"
+        var before = String(decoding: lineBytes[0..<startByte], as: UTF8.self)
+        var covered = endByte <= lineBytes.count ? String(decoding: lineBytes[startByte..<endByte], as: UTF8.self) : " "
+        var after = endByte <= lineBytes.count ? String(decoding: lineBytes[endByte...], as: UTF8.self) : ""
+        let width = Diagnostic.excerptWidth
+        if before.count + covered.count + after.count > width {
+            if covered.count > width / 2 { covered = String(covered.prefix(width / 2)) + "…"; after = "" }
+            if before.count > width / 4 { before = "…" + String(before.suffix(width / 4)) }
+            let room = max(width - before.count - covered.count, 0)
+            if after.count > room { after = String(after.prefix(room)) + "…" }
+        }
+        let shown = (before + covered + after).replacingTabs()
+        out += "\(blue)\(number) |\(reset) \(shown)\n"
+        let pad = before.replacingTabs().count
+        out += "\(gutter) \(blue)|\(reset) \(String(repeating: " ", count: pad))\(red)\(String(repeating: "^", count: max(covered.replacingTabs().count, 1)))\(reset)\n"
         return out
     }
 

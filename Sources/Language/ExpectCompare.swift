@@ -79,7 +79,7 @@ extension Interpreter {
             if a.isHost || b.isHost, tolerance != nil {
                 throw RuntimeError("cannot compare \(a.typeName) with \(b.typeName) within a tolerance", at: span)
             }
-            let equal = try binary(.equal, a, b, span: span).isTruthy
+            let equal = try truth(binary(.equal, a, b, span: span), span: span)
             return ValueComparison(equal: equal, detail: equal || a.typeName == b.typeName ? "" : "types differ: \(a.typeName) vs \(b.typeName)")
         }
     }

@@ -195,7 +195,7 @@ final class UnaryNode: ExprNode {
                     if let r = try h.unary(.not, interpreter: it) { return r }
                 } catch { throw it.hostError(error, span) }
             }
-            return .bool(!v.isTruthy)
+            return .bool(!(try it.truth(v, span: span)))
         }
     }
 }
@@ -402,7 +402,19 @@ extension Interpreter {
     /// The truthiness of `a op b` (the slow path of conditions).
     @inline(never)
     func binaryTruth(_ op: BinaryOperator, _ a: Value, _ b: Value, span: SourceSpan) throws(RuntimeError) -> Bool {
-        try binary(op, a, b, span: span).isTruthy
+        try truth(binary(op, a, b, span: span), span: span)
+    }
+
+    /// A value's truth in a condition. Host objects may have none (a tensor of several
+    /// elements): that is an error at `span`, not a silent `true`.
+    @inline(__always)
+    public func truth(_ v: Value, span: SourceSpan) throws(RuntimeError) -> Bool {
+        guard case .host(let h) = v else { return v.isTruthy }
+        do {
+            return try h.truthValue()
+        } catch {
+            throw hostError(error, span)
+        }
     }
 
     /// Evaluates positional arguments into the frame at `base` (reserved by `reserveFrame`);
@@ -436,8 +448,8 @@ final class LogicalNode: ExprNode {
     }
     override func eval(_ it: Interpreter) throws(RuntimeError) -> Value {
         let a = try left.eval(it)
-        if isAnd { return a.isTruthy ? try right.eval(it) : a }
-        return a.isTruthy ? a : try right.eval(it)
+        if isAnd { return try it.truth(a, span: left.span) ? try right.eval(it) : a }
+        return try it.truth(a, span: left.span) ? a : try right.eval(it)
     }
     override func evalCondition(_ it: Interpreter) throws(RuntimeError) -> Bool {
         let a = try left.evalCondition(it)

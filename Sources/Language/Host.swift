@@ -54,6 +54,11 @@ open class HostObject {
     /// Truthiness in `if` and `while`.
     open var isTruthy: Bool { true }
 
+    /// The truth value where a condition needs one (`if`, `while`, `and`, `not`, `expect`):
+    /// throw when the object has none — a tensor of several elements is neither true nor
+    /// false, as in NumPy and PyTorch. The default is `isTruthy`.
+    open func truthValue() throws -> Bool { isTruthy }
+
     /// The names of readable members (for completion and "did you mean" suggestions).
     open var memberNames: [String] { [] }
 

@@ -181,6 +181,14 @@ public final class Interpreter {
     public var compareHostValues: ((_ left: Value, _ right: Value, _ tolerance: Double) throws -> ValueComparison?)?
     /// Set from another thread to stop the running code at its next safe point.
     public let interrupt = InterruptFlag()
+    /// Called before each top-level statement of a chunk; false skips the statement. With
+    /// `topLevelStatementFailed`, lets a host run a file statement by statement (the grader
+    /// loads a submission so, giving each statement its own time budget).
+    public var beforeTopLevelStatement: ((SourceSpan) -> Bool)?
+    /// Called when a top-level statement of a chunk fails; true goes on with the next
+    /// statement (what the failed one would have defined stays undefined), false stops the
+    /// chunk with the error as usual.
+    public var topLevelStatementFailed: ((RuntimeError, SourceSpan) -> Bool)?
     /// Remaining steps (loop iterations and calls) before the run stops; nil for no limit.
     public var stepBudget: Int?
     /// The deepest allowed call nesting; deeper recursion is a "stack overflow" error.
@@ -254,7 +262,7 @@ public final class Interpreter {
     /// Imported files already compiled, by path.
     var compiledImports: [String: CompiledChunk] = [:]
     /// The span of the native call in progress (errors from callbacks point here).
-    var nativeCallSpan: SourceSpan?
+    public internal(set) var nativeCallSpan: SourceSpan?
     /// Instances whose initialisation is running (their `let` fields may be assigned).
     var constructing: [Instance] = []
     /// Every chunk this interpreter has run (or imported), kept until it is deinitialised.
@@ -412,7 +420,7 @@ public final class Interpreter {
             cells = fresh
         }
         var result = Value.nil
-        do {
+        do throws(RuntimeError) {
             if !isChunk { try safePoint(span) }
             for slot in pendingDefaults {
                 let def = slot - (proto.isMethod ? 1 : 0)
@@ -423,6 +431,23 @@ public final class Interpreter {
             for (slot, cell) in proto.parameterCells { registers.pointee.cells[cell] = Cell(fp[slot]) }
             if !isChunk, let e = proto.bodyExpressionRef {
                 result = try e.eval(self)
+            } else if isChunk, beforeTopLevelStatement != nil || topLevelStatementFailed != nil {
+                for s in proto.body.refs {
+                    let stmtSpan = s.takeUnretainedValue().span
+                    if let before = beforeTopLevelStatement, !before(stmtSpan) { continue }
+                    let savedSp = sp, savedDepth = depth
+                    do throws(RuntimeError) {
+                        if case .returned = try s.exec(self) {
+                            result = takeReturnValue()
+                            break
+                        }
+                    } catch {
+                        guard let failed = topLevelStatementFailed, failed(error, stmtSpan) else { throw error }
+                        sp = savedSp
+                        depth = savedDepth
+                        fp = stack + base
+                    }
+                }
             } else {
                 for s in proto.body.refs {
                     if case .returned = try s.exec(self) {

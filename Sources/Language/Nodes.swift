@@ -125,9 +125,9 @@ class ExprNode {
         throw RuntimeError("internal error: unevaluable node", at: span)
     }
     /// The value's truthiness (`if`, `while`, `and`/`or` conditions). Comparisons override it
-    /// to skip making a `Bool` value; the result is always `eval(it).isTruthy`.
+    /// to skip making a `Bool` value; the result is always `it.truth(eval(it))`.
     func evalCondition(_ it: Interpreter) throws(RuntimeError) -> Bool {
-        try eval(it).isTruthy
+        try it.truth(eval(it), span: span)
     }
 }
 

@@ -476,6 +476,37 @@ public struct Parser {
         return s
     }
 
+    /// The `{` ending a line at or after `line` whose block, by indentation, ends without a
+    /// `}`: the next non-blank line indented no deeper than the brace's line does not start
+    /// with `}`. Nil when indentation does not tell.
+    static func unclosedBrace(in file: SourceFile, from line: Int) -> SourceSpan? {
+        let count = file.lineStarts.count
+        func indent(_ l: Int) -> Int { file.lineText(l).prefix { $0 == " " || $0 == "\t" }.count }
+        func blank(_ l: Int) -> Bool {
+            let t = file.lineText(l).trimmingSpaces()
+            return t.isEmpty || t.hasPrefix("#")
+        }
+        guard count - line < 100_000 else { return nil }
+        var l = line
+        while l <= count {
+            var text = file.lineText(l)
+            if let hash = text.firstIndex(of: "#") { text = String(text[..<hash]) }
+            let trimmed = text.trimmingSpaces()
+            if trimmed.hasSuffix("{") {
+                let depth = indent(l)
+                var m = l + 1
+                while m <= count, blank(m) || indent(m) > depth { m += 1 }
+                if m > count || !file.lineText(m).trimmingSpaces().hasPrefix("}") {
+                    guard let brace = text.utf8.lastIndex(of: UInt8(ascii: "{")) else { return nil }
+                    let column = text.utf8.distance(from: text.utf8.startIndex, to: brace)
+                    return SourceSpan(file: file, offset: file.lineStarts[l - 1] + column, length: 1, line: l, column: column + 1)
+                }
+            }
+            l += 1
+        }
+        return nil
+    }
+
     /// block → "{" declaration* "}"
     private mutating func block(_ what: String) throws(ParseError) -> [Stmt] {
         let open = try consume(.leftBrace, "expected '{' to start the \(what)",
@@ -488,8 +519,13 @@ public struct Parser {
             if let s = declaration() { statements.append(s) }
         }
         if isAtEnd {
-            throw error("expected '}' to close the \(what) opened at line \(open.line)", at: peek,
-                        help: ["add '}' at the end of the block"])
+            // Report at the brace that was opened, not at the end of the file: by indentation,
+            // the block that lost its '}' is the first one inside whose lines dedent without it.
+            let culprit = Parser.unclosedBrace(in: open.span.file, from: open.line) ?? open.span
+            let here = culprit.line == open.line ? "the \(what)" : "this block"
+            report("this '{' is never closed: \(here) runs to the end of the file", at: culprit,
+                   help: ["add '}' where the block ends (the lines after it are indented less)"])
+            throw ParseError()
         }
         advance()
         depth -= 1

@@ -517,10 +517,26 @@ struct Resolver {
         error("cannot assign to '\(name)': it is a constant", at: span, help: help)
     }
 
+    /// Python spellings a newcomer types first, and Memento's.
+    static let pythonSpellings: [String: String] = [
+        "True": "Memento spells it 'true'",
+        "False": "Memento spells it 'false'",
+        "None": "Memento spells it 'nil'",
+        "def": "Memento defines functions with 'fn name(a, b) { … }'",
+        "lambda": "Memento writes an anonymous function as 'fn(x) => x * 2'",
+        "elif": "Memento writes 'else if'",
+        "help": "in the REPL, ':help NAME' shows the documentation of a name",
+        "dir": "in the REPL, Tab after 'x.' lists a value's members, and ':help NAME' documents a built-in",
+    ]
+
     private mutating func undefined(_ name: String, at span: SourceSpan, assigning: Bool = false) {
         if importFailed { return }
         var help: [String] = []
-        if let hint = didYouMean(name, among: visibleNames) { help.append(hint) }
+        if let spelling = Resolver.pythonSpellings[name] {
+            help.append(spelling)
+        } else if let hint = didYouMean(name, among: visibleNames) {
+            help.append(hint)
+        }
         if assigning { help.append("declare it first with 'var \(name) = …'") }
         error("undefined name '\(name)'", at: span, help: help)
     }

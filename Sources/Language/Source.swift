@@ -93,3 +93,85 @@ public struct SourceSpan: Sendable, CustomStringConvertible {
 
     public var description: String { "\(file.path):\(line):\(column)" }
 }
+
+// MARK: - Reading source files
+
+/// Source files are UTF-8. A file that is not (a Latin-1 comment, UTF-16, random bytes) is
+/// refused with the place of its first bad byte; old Mac line endings (CR alone) are read as
+/// line ends.
+public enum SourceDecoding {
+    /// Why a file could not be read as source text, and where.
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var line: Int
+        public var column: Int
+        public var reason: String
+        public init(path: String, line: Int, column: Int, reason: String) {
+            self.path = path
+            self.line = line
+            self.column = column
+            self.reason = reason
+        }
+        public var description: String {
+            "\(path):\(line):\(column): \(reason); source files must be UTF-8 (save the file as UTF-8 in your editor)"
+        }
+    }
+
+    /// The text of a file's bytes, or where the first byte that is not UTF-8 is.
+    public static func decode(_ bytes: [UInt8], path: String) -> Result<String, Failure> {
+        if bytes.count >= 2, (bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF) {
+            return .failure(Failure(path: path, line: 1, column: 1, reason: "the file is UTF-16 (it starts with a byte-order mark)"))
+        }
+        if let bad = firstInvalidByte(bytes) {
+            var line = 1, lineStart = 0
+            var i = 0
+            while i < bad {
+                if bytes[i] == 0x0A || (bytes[i] == 0x0D && (i + 1 >= bytes.count || bytes[i + 1] != 0x0A)) {
+                    line += 1
+                    lineStart = i + 1
+                }
+                i += 1
+            }
+            let column = String(decoding: bytes[lineStart..<bad], as: UTF8.self).unicodeScalars.count + 1
+            let hex = String(bytes[bad], radix: 16, uppercase: true)
+            return .failure(Failure(path: path, line: line, column: column,
+                                    reason: "byte 0x\(hex.count == 1 ? "0" + hex : hex) is not valid UTF-8"))
+        }
+        // CR alone ends a line too: it becomes LF (same length, so positions are unchanged).
+        guard bytes.contains(0x0D) else { return .success(String(decoding: bytes, as: UTF8.self)) }
+        var fixed = bytes
+        for i in fixed.indices where fixed[i] == 0x0D && (i + 1 >= fixed.count || fixed[i + 1] != 0x0A) { fixed[i] = 0x0A }
+        return .success(String(decoding: fixed, as: UTF8.self))
+    }
+
+    /// The offset of the first byte that does not belong to a well-formed UTF-8 sequence.
+    static func firstInvalidByte(_ b: [UInt8]) -> Int? {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if c < 0x80 { i += 1; continue }
+            var need = 0
+            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            switch c {
+            case 0xC2...0xDF: need = 1
+            case 0xE0: need = 2; lo = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: need = 2
+            case 0xED: need = 2; hi = 0x9F
+            case 0xF0: need = 3; lo = 0x90
+            case 0xF1...0xF3: need = 3
+            case 0xF4: need = 3; hi = 0x8F
+            default: return i
+            }
+            guard i + need < n else { return i }
+            if b[i + 1] < lo || b[i + 1] > hi { return i }
+            var k = 2
+            while k <= need {
+                if b[i + k] < 0x80 || b[i + k] > 0xBF { return i }
+                k += 1
+            }
+            i += need + 1
+        }
+        return nil
+    }
+}

@@ -629,7 +629,7 @@ final class ExpectNode: StmtNode {
                 passed = c.equal == (op == .equal)
                 extra = c.detail
             } else {
-                passed = try it.binary(op, a, b, span: cond.span).isTruthy
+                passed = try it.truth(it.binary(op, a, b, span: cond.span), span: cond.span)
                 if !passed, op == .equal {
                     extra = (try? it.compareForExpect(a, b, tolerance: nil, span: cond.span))?.detail ?? ""
                 }
@@ -638,7 +638,7 @@ final class ExpectNode: StmtNode {
                 detail = " (left: \(it.brief(a)), right: \(it.brief(b))\(extra.isEmpty ? "" : ", " + extra))"
             }
         } else {
-            passed = try cond.eval(it).isTruthy
+            passed = try it.truth(cond.eval(it), span: cond.span)
         }
         if passed && weight == nil { return .normal }
         if let message { what = it.describe(try message.eval(it), quoted: false) }

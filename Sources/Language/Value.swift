@@ -164,6 +164,57 @@ public final class ListObject {
     /// noticeable share of `append` and indexing.
     @exclusivity(unchecked) public var items: [Value]
     public init(_ items: [Value]) { self.items = items }
+
+    /// Frees nested lists and records without recursion: a list nested millions deep would
+    /// otherwise release each level inside the previous level's release and overflow the stack.
+    deinit {
+        guard items.contains(where: \.isNestable) else { return }
+        var nested = NestedRelease()
+        nested.take(&items)
+        nested.run()
+    }
+}
+
+extension Value {
+    /// Lists and records: the values that can nest deeply.
+    var isNestable: Bool {
+        switch self {
+        case .list, .record: return true
+        default: return false
+        }
+    }
+}
+
+/// Releases nested lists and records one at a time: each container this holds the last
+/// reference to gives up its children to the work lists before it is freed, so no release
+/// runs inside another.
+struct NestedRelease {
+    private var lists: [ListObject] = []
+    private var records: [RecordObject] = []
+
+    /// Moves the lists and records among `values` into the work lists and empties `values`.
+    mutating func take(_ values: inout [Value]) {
+        for v in values {
+            switch v {
+            case .list(let l): lists.append(l)
+            case .record(let r): records.append(r)
+            default: break
+            }
+        }
+        values = []
+    }
+
+    mutating func run() {
+        while true {
+            if var l = lists.popLast() {
+                if isKnownUniquelyReferenced(&l), l.items.contains(where: \.isNestable) { take(&l.items) }
+            } else if var r = records.popLast() {
+                if isKnownUniquelyReferenced(&r), r.values.contains(where: \.isNestable) { take(&r.values) }
+            } else {
+                return
+            }
+        }
+    }
 }
 
 /// A record: fields with names, in order.
@@ -173,6 +224,13 @@ public final class RecordObject {
     public init(names: [String], values: [Value]) {
         self.names = names
         self.values = values
+    }
+
+    deinit {
+        guard values.contains(where: \.isNestable) else { return }
+        var nested = NestedRelease()
+        nested.take(&values)
+        nested.run()
     }
     /// The value of a field, if present.
     public subscript(name: String) -> Value? {
@@ -373,6 +431,14 @@ public final class Instance {
 /// records element-wise, everything else by identity.
 public func valuesEqual(_ a: Value, _ b: Value) -> Bool {
     switch (a, b) {
+    case (.list, .list), (.record, .record), (.dict, .dict): return containersEqual(a, b)
+    default: return scalarEqual(a, b)
+    }
+}
+
+/// Equality of values that hold no other values.
+private func scalarEqual(_ a: Value, _ b: Value) -> Bool {
+    switch (a, b) {
     case (.nil, .nil): return true
     case let (.bool(x), .bool(y)): return x == y
     case let (.int(x), .int(y)): return x == y
@@ -380,22 +446,6 @@ public func valuesEqual(_ a: Value, _ b: Value) -> Bool {
     case let (.int(x), .float(y)): return Double(x) == y
     case let (.float(x), .int(y)): return x == Double(y)
     case let (.string(x), .string(y)): return x === y || x.value == y.value
-    case let (.list(x), .list(y)):
-        if x === y { return true }
-        guard x.items.count == y.items.count else { return false }
-        for i in 0..<x.items.count where !valuesEqual(x.items[i], y.items[i]) { return false }
-        return true
-    case let (.record(x), .record(y)):
-        guard x.names == y.names else { return false }
-        for i in 0..<x.values.count where !valuesEqual(x.values[i], y.values[i]) { return false }
-        return true
-    case let (.dict(x), .dict(y)):
-        if x === y { return true }
-        guard x.count == y.count else { return false }
-        for (i, k) in x.keys.enumerated() {
-            guard let v = y[k], valuesEqual(x.values[i], v) else { return false }
-        }
-        return true
     case let (.range(x), .range(y)): return x.lower == y.lower && x.upper == y.upper && x.step == y.step
     case let (.function(x), .function(y)): return x === y
     case let (.native(x), .native(y)): return x === y
@@ -405,4 +455,38 @@ public func valuesEqual(_ a: Value, _ b: Value) -> Bool {
     case let (.host(x), .host(y)): return x === y
     default: return false
     }
+}
+
+/// Equality of lists, records and dictionaries, with an explicit work list instead of
+/// recursion (a list nested millions deep) and each pair of containers compared once (a list
+/// that contains itself: a pair met again is equal so far, as its other elements decide).
+private func containersEqual(_ a: Value, _ b: Value) -> Bool {
+    struct Pair: Hashable { let x: ObjectIdentifier, y: ObjectIdentifier }
+    var work: [(Value, Value)] = [(a, b)]
+    var seen: Set<Pair> = []
+    while let (p, q) = work.popLast() {
+        switch (p, q) {
+        case let (.list(x), .list(y)):
+            if x === y { continue }
+            guard x.items.count == y.items.count else { return false }
+            guard seen.insert(Pair(x: ObjectIdentifier(x), y: ObjectIdentifier(y))).inserted else { continue }
+            for i in x.items.indices.reversed() { work.append((x.items[i], y.items[i])) }
+        case let (.record(x), .record(y)):
+            if x === y { continue }
+            guard x.names == y.names else { return false }
+            guard seen.insert(Pair(x: ObjectIdentifier(x), y: ObjectIdentifier(y))).inserted else { continue }
+            for i in x.values.indices.reversed() { work.append((x.values[i], y.values[i])) }
+        case let (.dict(x), .dict(y)):
+            if x === y { continue }
+            guard x.count == y.count else { return false }
+            guard seen.insert(Pair(x: ObjectIdentifier(x), y: ObjectIdentifier(y))).inserted else { continue }
+            for (i, k) in x.keys.enumerated() {
+                guard let v = y[k] else { return false }
+                work.append((x.values[i], v))
+            }
+        default:
+            if !scalarEqual(p, q) { return false }
+        }
+    }
+    return true
 }

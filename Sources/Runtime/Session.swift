@@ -16,8 +16,18 @@ public final class Session {
     public var readableRoots: [URL]
     /// The folder scripts may write to (created on first write).
     public var outputDirectory: URL
-    /// The random stream of `seed(n)`, layer initialisation and sampling.
-    public var rng: RNG
+    /// The random stream of `seed(n)`, layer initialisation and sampling: the selected one
+    /// of `streams`.
+    public var rng: RNG {
+        get { streams[streamSelector?() ?? 0] }
+        set { streams[streamSelector?() ?? 0] = newValue }
+    }
+    /// Independent random streams. There is one, unless a front end adds more: the grader
+    /// gives a test's own code a stream of its own, which the submission's `seed(…)` cannot
+    /// reach.
+    public var streams: [RNG]
+    /// Which stream the code running now draws from (nil: the first).
+    public var streamSelector: (() -> Int)?
     /// The declared bindings installed (algorithms, environments, layers, optimizers).
     public internal(set) var bindings: [BindingInfo] = []
     /// Receives each figure a script shows (`plot`, `heatmap`, …). Front ends set it: the
@@ -41,7 +51,7 @@ public final class Session {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         readableRoots = [scriptDirectory.standardizedFileURL] + [lessonsDirectory ?? cwd.appendingPathComponent("lessons")].map(\.standardizedFileURL)
         self.outputDirectory = (outputDirectory ?? cwd.appendingPathComponent("out")).standardizedFileURL
-        rng = RNG(seed: seed)
+        streams = [RNG(seed: seed)]
     }
 
     /// A fresh generator split from the session's stream (one per layer, environment, …).

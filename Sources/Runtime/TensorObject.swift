@@ -14,6 +14,16 @@ public final class TensorObject: HostObject {
     override public var description: String { tensor.description }
     override public var length: Int? { tensor.rank == 0 ? nil : tensor.shape[0] }
     override public var isTruthy: Bool { tensor.count == 1 ? (try? tensor.item()).map { $0 != 0 } ?? true : true }
+    /// Only a one-element tensor is true or false; for any other, a condition is ambiguous
+    /// (`abs(f() - x) < tol` on a vector would otherwise pass for every vector).
+    override public func truthValue() throws -> Bool {
+        guard tensor.count == 1 else {
+            throw HostError("the truth value of a tensor with \(tensor.count) elements (shape \(tensor.shape)) is ambiguous",
+                            help: ["say which you mean: all(t) (every element) or any(t) (at least one)",
+                                   "to compare whole tensors, write expect a == b (with tolerance: t if needed)"])
+        }
+        return try tensor.item() != 0
+    }
 
     /// Properties read without a call.
     static let properties = ["shape", "rank", "count", "grad", "requires_grad", "T"]

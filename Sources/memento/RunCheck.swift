@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Grading
 import Language
 import Runtime
 
@@ -50,14 +51,26 @@ struct Run: ParsableCommand {
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Report a script's compile errors without running it.",
-        discussion: "Example: memento check --json script.mem")
+        abstract: "Report a script's compile errors, then run its tests as the grader would.",
+        discussion: """
+        Without errors, the file's own tests (the visible ones, in a student version) are graded \
+        exactly as `memento grade FILE` would, each in its own sandboxed process, and the report \
+        is printed: the check a student runs before handing in. --json (for editors) and \
+        --no-tests report the diagnostics only, without running anything.
+
+        Examples:
+          memento check my-lessons/01-pomdps.mem
+          memento check --json script.mem
+        """)
 
     @ArgumentParser.Argument(help: "The script (.mem) to check.")
     var file: String
 
     @Flag(help: "Print the diagnostics as JSON (path, line, column, end, severity, message, help).")
     var json = false
+
+    @Flag(name: .customLong("no-tests"), help: "Only report compile errors; do not run the file's tests.")
+    var noTests = false
 
     func run() throws {
         let text = readScript(file)
@@ -74,6 +87,16 @@ struct Check: ParsableCommand {
             for d in diagnostics { FileHandle.standardError.write(Data((d.render(color: useColor()) + "\n").utf8)) }
         }
         if diagnostics.contains(where: { $0.severity == .error }) { throw ExitCode(65) }
+        guard !json, !noTests else { return }
+        let tests = (try? TestDiscovery.tests(in: SourceFile(path: file, text: text))) ?? []
+        guard !tests.isEmpty else {
+            print("\(file): no errors; it has no tests to run")
+            return
+        }
+        let options = GradingOptions(workerExecutable: Grade.executablePath())
+        let report = try Grader.grade(submissionPath: file, submissionText: text, tests: [], options: options)
+        let color = isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        print(Report.render(report, as: .text, color: color), terminator: "")
     }
 }
 

@@ -70,7 +70,7 @@ let expectations: [(file: String, score: Double, statuses: [S])] = [
     ("name_collision.mem", 10, [.passed, .passed, .passed, .passed, .passed]),
     ("defines_nothing.mem", 0, [.error, .error, .error, .error, .error]),
     ("partly_right.mem", 9, [.passed, .passed, .passed, .failed, .passed]),
-    ("slow_load.mem", 0, [.timeout, .timeout, .timeout, .timeout, .timeout]),
+    ("slow_load.mem", 4, [.passed, .error, .error, .error, .passed]),
     ("control_characters.mem", 4, [.failed, .passed, .passed, .failed, .failed]),
     ("deep_nesting.mem", 0, [.error, .error, .error, .error, .error]),
     ("wrong_types.mem", 0, [.failed, .error, .failed, .failed, .failed]),
@@ -372,5 +372,291 @@ struct LessonGradingTests {
         }
         #expect(graded.results.allSatisfy { [.passed, .failed, .error].contains($0.status) },
                 "\(graded.results.map { "\($0.test.name): \($0.status) \($0.output.prefix(300))" })")
+    }
+}
+
+// MARK: - Wrong scores
+
+/// Corpus submissions graded against Corpus/lesson.mem, a tests file shaped like a lesson:
+/// given helpers beside the exercises, a demo cell, random draws, partial credit in tenths, a
+/// hidden test that reads the given code. Tests in order: square agrees (2), square of a fresh
+/// draw (1), halve a number (1), tenths (1), hidden square (2).
+let lessonExpectations: [(file: String, score: Double, statuses: [Set<S>])] = [
+    // Given helpers come from the tests file: replacing them earns nothing.
+    ("forge_given.mem", 2, [[.failed], [.failed], [.passed], [.passed], [.failed]]),
+    // A test draws from its own stream: `seed(…)` in the submission cannot predict it.
+    ("reseed_stream.mem", 6, [[.passed], [.failed], [.passed], [.passed], [.passed]]),
+    // A tensor of several elements is neither true nor false.
+    ("vector_answers.mem", 5, [[.passed], [.passed], [.error], [.failed], [.passed]]),
+    // A demo cell that never ends, or allocates without end, costs only the tests that need it.
+    ("looping_demo.mem", 5, [[.passed], [.passed], [.timeout], [.timeout], [.passed]]),
+    ("allocating_demo.mem", 5, [[.passed], [.passed], [.timeout, .memory], [.timeout, .memory], [.passed]]),
+    // Terminal escapes and a 3 MB error message: sanitised and capped.
+    ("terminal_escapes.mem", 2, [[.error], [.error], [.passed], [.passed], [.error]]),
+]
+
+func gradeAgainstLesson(_ name: String, options: GradingOptions = fastOptions()) throws -> GradingReport {
+    try Grader.grade(submissionPath: "Corpus/\(name)", submissionText: read(corpus.appendingPathComponent(name)),
+                     tests: [(path: "Corpus/lesson.mem", text: read(corpus.appendingPathComponent("lesson.mem")))], options: options)
+}
+
+/// Runs the built tool; returns its exit status and standard output.
+func runTool(_ args: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: mementoExecutable())
+    p.arguments = args
+    if let directory { p.currentDirectoryURL = directory }
+    if let environment { p.environment = environment }
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Suite("Wrong scores")
+struct WrongScoreTests {
+    @Test("the lesson-shaped tests file gives its own solution full marks, tenths included")
+    func instructor() throws {
+        let source = read(corpus.appendingPathComponent("lesson.mem"))
+        let full = try Grader.grade(submissionPath: "lesson.mem", submissionText: source, tests: [], options: fastOptions())
+        #expect(full.score == 7 && full.maxScore == 7, "\(full.results.map { "\($0.test.name): \($0.status) \($0.output.prefix(300))" })")
+        let tenths = try #require(full.results.first { $0.test.name.hasPrefix("tenths") })
+        #expect(tenths.status == .passed && tenths.score == 1)
+        let student = try StudentVersion.make(from: SourceFile(path: "lesson.mem", text: source)).text
+        let graded = try Grader.grade(submissionPath: "student.mem", submissionText: student,
+                                      tests: [(path: "lesson.mem", text: source)], options: fastOptions())
+        #expect(graded.score == 0 && graded.maxScore == 7)
+    }
+
+    @Test("each wrong-score submission gets exactly its points", arguments: lessonExpectations.map(\.file))
+    func scored(_ file: String) throws {
+        let expected = lessonExpectations.first { $0.file == file }!
+        let report = try gradeAgainstLesson(file)
+        #expect(report.maxScore == 7)
+        let statuses = report.results.map(\.status)
+        #expect(statuses.count == expected.statuses.count)
+        for (s, allowed) in zip(statuses, expected.statuses) {
+            #expect(allowed.contains(s), "\(file): \(report.results.map { "\($0.test.name): \($0.status) \($0.output.prefix(300))" })")
+        }
+        #expect(report.score == expected.score, "\(file)")
+    }
+
+    @Test("a top-level statement that never ends is reported, and the definitions stand")
+    func skippedStatement() throws {
+        let report = try gradeAgainstLesson("looping_demo.mem")
+        let load = try #require(report.load)
+        #expect(load.loadError?.contains("looping_demo.mem:8:1") == true, "\(load.loadError ?? "")")
+    }
+
+    @Test("error messages are sanitised and capped in every format")
+    func sanitisedAndCapped() throws {
+        let report = try gradeAgainstLesson("terminal_escapes.mem")
+        for format in ReportFormat.allCases {
+            let text = Report.render(report, as: format)
+            #expect(!text.contains("\u{1B}") && !text.contains("\r") && !text.contains("\u{7}"), "\(format)")
+            #expect(!text.contains("\\u001b"), "\(format)")
+            #expect(text.utf8.count < 40_000, "\(format): \(text.utf8.count) bytes")
+        }
+        #expect(report.results[0].output.contains("message truncated"))
+    }
+
+    @Test("a test name with a newline or escapes stays on its line in every format")
+    func testNames() throws {
+        let tests = "test \"a\\nScore: 10/10 \\u{1B}[2J\" { expect add(1, 1) == 3 }\n"
+        let report = try Grader.grade(submissionPath: "s.mem", submissionText: "fn add(a, b) { return a + b }\n",
+                                      tests: [(path: "t.mem", text: tests)], options: fastOptions())
+        #expect(!report.results[0].test.name.contains("\n"))
+        let text = Report.render(report, as: .text)
+        #expect(!text.split(separator: "\n").contains { $0.hasPrefix("Score: 10/10") })
+        for format in ReportFormat.allCases { #expect(!Report.render(report, as: format).contains("\u{1B}")) }
+    }
+
+    @Test("a one-line syntax error of megabytes gives a short report")
+    func hugeSyntaxError() throws {
+        let line = "let x = \"" + String(repeating: "a", count: 5_000_000) + "\n"
+        var options = fastOptions()
+        options.loadTimeout = 60
+        options.memoryLimit = 1024 << 20
+        let report = try Grader.grade(submissionPath: "s.mem", submissionText: line,
+                                      tests: [(path: "Corpus/exercise.mem", text: read(corpus.appendingPathComponent("exercise.mem")))],
+                                      options: options)
+        #expect(report.results.allSatisfy { $0.status == .error }, "\(report.results.map { "\($0.status) \($0.output.prefix(200))" })")
+        #expect(Report.render(report, as: .json).utf8.count < 20_000)
+    }
+
+    @Test("self-referential lists compare and a list nested 4 million deep is freed without a crash")
+    func deepStructures() throws {
+        var options = fastOptions()
+        options.loadTimeout = 120
+        options.memoryLimit = 2048 << 20
+        let report = try gradeAgainstLesson("self_reference.mem", options: options)
+        #expect(report.results.map(\.status) == [.passed, .passed, .passed, .passed, .passed],
+                "\(report.results.map { "\($0.test.name): \($0.status) \($0.output.prefix(300))" }) \(report.load?.loadError ?? "")")
+        #expect(report.load?.loadError == nil)
+    }
+
+    @Test("a hidden test names only the exercises a submission lacks")
+    func hiddenNames() throws {
+        let report = try Grader.grade(submissionPath: "s.mem", submissionText: "fn halve(v) { return v / 2 }\n",
+                                      tests: [(path: "Corpus/lesson.mem", text: read(corpus.appendingPathComponent("lesson.mem")))],
+                                      options: fastOptions())
+        let hidden = try #require(report.results.last)
+        #expect(hidden.output.contains("not defined: square"))
+        // A hidden test reading a given value the submission removed does not name it.
+        let tests = "let table = [1, 2]\nfn f(x) {\n# BEGIN SOLUTION\nreturn x\n# END SOLUTION\n}\ntest \"h\" (hidden: true) { expect f(table[0]) == 1 }\n"
+        let other = try Grader.grade(submissionPath: "s.mem", submissionText: "fn f(x) { return x }\n",
+                                     tests: [(path: "t.mem", text: tests)], options: fastOptions())
+        #expect(other.results[0].status == .error)
+        #expect(!other.results[0].output.contains("table"), "\(other.results[0].output)")
+    }
+
+    @Test("files that are not UTF-8 are refused with the place of the first bad byte; CR line ends are read")
+    func encodings() throws {
+        let tests = corpus.appendingPathComponent("lesson.mem").path
+        let latin = try runTool(["grade", corpus.appendingPathComponent("latin1.mem").path, "--tests", tests, "--format", "json"])
+        #expect(latin.status == 0)
+        #expect(latin.output.contains("latin1.mem:1:15") && latin.output.contains("UTF-8"), "\(latin.output.prefix(500))")
+        let run = try runTool(["run", corpus.appendingPathComponent("latin1.mem").path])
+        #expect(run.status == 66 && run.output.contains("latin1.mem:1:15") && run.output.contains("must be UTF-8"))
+        let cr = try runTool(["grade", corpus.appendingPathComponent("cr_only.mem").path, "--tests", tests])
+        #expect(cr.status == 0 && cr.output.contains("Score: 7/7"), "\(cr.output)")
+        // Well-formed text of 1 to 4 bytes per character decodes.
+        let mixed = "a é € 𝄞 ΔQ\r\n"
+        guard case .success(let text) = SourceDecoding.decode(Array(mixed.utf8), path: "ok.mem") else {
+            Issue.record("valid UTF-8 refused")
+            return
+        }
+        #expect(text == mixed)
+        // Any bytes at all: a result, never a crash; what decodes is what Swift accepts.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let bytes = (0..<Int.random(in: 0...12, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if case .success = SourceDecoding.decode(bytes, path: "r.mem") {
+                #expect(String(validating: bytes, as: UTF8.self) != nil, "\(bytes)")
+            }
+        }
+        for (bytes, place) in [([0xFF, 0xFE, 0x66, 0x00] as [UInt8], "1:1"), ([0x61, 0x0A, 0x62, 0x80], "2:2"), ([0x61, 0x0D, 0xC3], "2:1")] {
+            guard case .failure(let f) = SourceDecoding.decode(bytes, path: "x.mem") else {
+                Issue.record("\(bytes) decoded")
+                continue
+            }
+            #expect(f.description.hasPrefix("x.mem:\(place):"), "\(f)")
+        }
+    }
+
+    @Test("many one-line tests: full marks, and reading them is not the submission's cost")
+    func manyTests() throws {
+        let count = 500
+        let tests = (0..<count).map { "test \"t\($0)\" { expect add(\($0), 1) == \($0 + 1) }" }.joined(separator: "\n") + "\n"
+        var options = fastOptions()
+        options.loadTimeout = 1
+        let report = try Grader.grade(submissionPath: "s.mem", submissionText: "fn add(a, b) { return a + b }\n",
+                                      tests: [(path: "t.mem", text: tests)], options: options)
+        #expect(report.results.count == count)
+        #expect(report.score == Double(count), "\(report.results.first { $0.status != .passed }.map { "\($0.test.name): \($0.output)" } ?? "")")
+    }
+
+    @Test("partial credit in tenths adds up exactly")
+    func exactSums() {
+        #expect(0.7 + 0.2 + 0.1 != 1.0)
+        #expect(Points.sum([0.7, 0.2, 0.1]) == 1.0)
+        #expect(Points.sum(Array(repeating: 0.1, count: 10)) == 1.0)
+        #expect(Points.reaches(0.9999999999999999, 1))
+        #expect(!Points.reaches(0.99, 1))
+    }
+}
+
+@Suite("A student's and an instructor's path")
+struct PathTests {
+    @Test("memento grade FOLDER grades each submission and writes a CSV gradebook")
+    func gradeFolder() throws {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("memento-class-\(getpid())")
+        defer { try? fm.removeItem(at: root) }
+        let submissions = root.appendingPathComponent("submissions")
+        try fm.createDirectory(at: submissions.appendingPathComponent("bob"), withIntermediateDirectories: true)
+        try fm.copyItem(at: corpus.appendingPathComponent("forge_given.mem"), to: submissions.appendingPathComponent("alice.mem"))
+        try fm.copyItem(at: corpus.appendingPathComponent("cr_only.mem"), to: submissions.appendingPathComponent("bob/work.mem"))
+        try fm.copyItem(at: corpus.appendingPathComponent("latin1.mem"), to: submissions.appendingPathComponent("=carol.mem"))
+        let grades = root.appendingPathComponent("grades")
+        let run = try runTool(["grade", submissions.path, "--tests", corpus.appendingPathComponent("lesson.mem").path,
+                               "-o", grades.path, "--format", "gradescope", "--jobs", "2"])
+        #expect(run.status == 0, "\(run.output)")
+        let csv = read(grades.appendingPathComponent("gradebook.csv")).components(separatedBy: "\r\n")
+        #expect(csv[0].hasPrefix("student,file,score,max_score,square agrees with the reference,"))
+        #expect(csv.contains { $0.hasPrefix("'=carol,") && $0.contains(",0,7,") })
+        #expect(csv.contains { $0.hasPrefix("alice,") && $0.contains(",2,7,0,0,1,1,0") })
+        #expect(csv.contains { $0.hasPrefix("bob,") && $0.contains(",7,7,2,1,1,1,2") })
+        let alice = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: grades.appendingPathComponent("alice.json"))) as? [String: Any])
+        #expect(alice["score"] as? Double == 2)
+    }
+
+    @Test("memento autograder makes a zip whose run_autograder grades in Gradescope's layout")
+    func autograder() throws {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("memento-gradescope-\(getpid())")
+        defer { try? fm.removeItem(at: root) }
+        try fm.createDirectory(at: root.appendingPathComponent("submission"), withIntermediateDirectories: true)
+        let zip = root.appendingPathComponent("autograder.zip")
+        let made = try runTool(["autograder", corpus.appendingPathComponent("lesson.mem").path, "-o", zip.path])
+        #expect(made.status == 0 && made.output.contains("7 points"), "\(made.output)")
+        let unzip = Process()
+        unzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        unzip.arguments = ["unzip", "-q", zip.path, "-d", root.appendingPathComponent("source").path]
+        try unzip.run()
+        unzip.waitUntilExit()
+        #expect(unzip.terminationStatus == 0)
+        let script = root.appendingPathComponent("source/run_autograder")
+        #expect(fm.isExecutableFile(atPath: script.path) && fm.fileExists(atPath: root.appendingPathComponent("source/setup.sh").path))
+        func runAutograder() throws -> [String: Any] {
+            let p = Process()
+            p.executableURL = script
+            var environment = ProcessInfo.processInfo.environment
+            environment["MEMENTO_AUTOGRADER_ROOT"] = root.path
+            p.environment = environment
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+            let data = try Data(contentsOf: root.appendingPathComponent("results/results.json"))
+            return try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        // No submission: a score of 0 that says what to upload.
+        let empty = try runAutograder()
+        #expect(empty["score"] as? Double == 0 && (empty["output"] as? String)?.contains("No .mem file") == true)
+        try fm.copyItem(at: corpus.appendingPathComponent("forge_given.mem"), to: root.appendingPathComponent("submission/mine.mem"))
+        let graded = try runAutograder()
+        #expect(graded["score"] as? Double == 2 && graded["max_score"] as? Double == 7)
+        let tests = try #require(graded["tests"] as? [[String: Any]])
+        #expect(tests.map { $0["status"] as? String } == ["failed", "failed", "passed", "passed", "failed"])
+    }
+
+    @Test("memento lessons --student writes student versions; memento check runs their tests")
+    func studentWorkspace() throws {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("memento-student-\(getpid())")
+        defer { try? fm.removeItem(at: root) }
+        let lessons = root.appendingPathComponent("lessons")
+        try fm.createDirectory(at: lessons, withIntermediateDirectories: true)
+        try fm.copyItem(at: corpus.appendingPathComponent("lesson.mem"), to: lessons.appendingPathComponent("01-lesson.mem"))
+        let workspace = root.appendingPathComponent("mine")
+        let made = try runTool(["lessons", "--folder", lessons.path, "--student", workspace.path])
+        #expect(made.status == 0, "\(made.output)")
+        let student = read(workspace.appendingPathComponent("01-lesson.mem"))
+        #expect(student.contains("not implemented: square") && !student.contains("hidden:"))
+        // Running it again keeps the student's work.
+        try "# my work\n".write(to: workspace.appendingPathComponent("01-lesson.mem"), atomically: true, encoding: .utf8)
+        _ = try runTool(["lessons", "--folder", lessons.path, "--student", workspace.path])
+        #expect(read(workspace.appendingPathComponent("01-lesson.mem")) == "# my work\n")
+        // `check` grades the visible tests of the instructor version: all pass.
+        let checked = try runTool(["check", lessons.appendingPathComponent("01-lesson.mem").path])
+        #expect(checked.status == 0 && checked.output.contains("Score: 7/7"), "\(checked.output)")
+        try student.write(to: workspace.appendingPathComponent("01-lesson.mem"), atomically: true, encoding: .utf8)
+        let mine = try runTool(["check", workspace.appendingPathComponent("01-lesson.mem").path])
+        #expect(mine.status == 0 && mine.output.contains("Score: 0/5"), "\(mine.output)")
     }
 }

@@ -19,8 +19,11 @@ struct Grade: ParsableCommand {
         See docs/GRADING.md.
         """)
 
-    @ArgumentParser.Argument(help: "The submission (.mem).")
+    @ArgumentParser.Argument(help: "The submission (.mem), or a folder of submissions (one .mem per student, or one folder per student).")
     var submission: String?
+
+    @Option(help: "Submissions graded at once when grading a folder (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(name: .long, parsing: .upToNextOption, help: "Files whose tests grade the submission (default: the submission's own tests).")
     var tests: [String] = []
@@ -36,6 +39,9 @@ struct Grade: ParsableCommand {
 
     @Option(name: .customLong("load-timeout"), help: "CPU-time limit for loading the submission, in seconds.")
     var loadTimeout: Double = 120
+
+    @Option(name: .customLong("statement-timeout"), help: "CPU-time limit of one top-level statement of the submission, in seconds (it is then skipped).")
+    var statementTimeout: Double = 60
 
     @Option(name: .customLong("total-timeout"), help: "Wall-clock limit of the whole run, in seconds.")
     var totalTimeout: Double = 1800
@@ -58,7 +64,7 @@ struct Grade: ParsableCommand {
     func validate() throws {
         if worker { return }
         guard submission != nil else { throw ValidationError("give the submission to grade: memento grade SUBMISSION [--tests FILE…]") }
-        guard timeout > 0, loadTimeout > 0, totalTimeout > 0 else { throw ValidationError("time limits must be positive") }
+        guard timeout > 0, loadTimeout > 0, statementTimeout > 0, totalTimeout > 0 else { throw ValidationError("time limits must be positive") }
         guard memoryLimit >= 64 else { throw ValidationError("--memory-limit is in MiB and must be at least 64") }
         guard maxOutput >= 1 else { throw ValidationError("--max-output is in KiB and must be at least 1") }
     }
@@ -66,24 +72,45 @@ struct Grade: ParsableCommand {
     func run() throws {
         if worker { Worker.main() }
         guard let submission else { throw ExitCode(64) }
-        let text = readScript(submission)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: submission, isDirectory: &isDirectory), isDirectory.boolValue {
+            try gradeClass(folder: submission)
+            return
+        }
         let testFiles = tests.map { (path: $0, text: readScript($0)) }
-        var options = GradingOptions(workerExecutable: Grade.executablePath())
-        options.testTimeout = timeout
-        options.loadTimeout = loadTimeout
-        options.totalTimeout = totalTimeout
-        options.memoryLimit = memoryLimit << 20
-        options.maxOutputBytes = maxOutput << 10
-        options.seed = seed
-        options.revealHidden = revealHidden
+        // A submission that is not UTF-8 still gets a complete report that says where.
+        let decoded = readSource(submission)
+        let options = gradingOptions()
         let report: GradingReport
         do {
-            report = try Grader.grade(submissionPath: submission, submissionText: text, tests: testFiles, options: options)
+            switch decoded {
+            case .success(let text):
+                report = try Grader.grade(submissionPath: submission, submissionText: text, tests: testFiles, options: options)
+            case .failure(let failure):
+                report = try Grader.refuse(submissionPath: submission, reason: "the submission cannot be read: \(failure)", tests: testFiles)
+            }
         } catch let e as TestsFileError {
             for d in e.diagnostics { FileHandle.standardError.write(Data((d.render(color: useColor()) + "\n").utf8)) }
             FileHandle.standardError.write(Data("error: the tests cannot be used, so nothing was graded\n".utf8))
             throw ExitCode(65)
         }
+        try emit(report)
+    }
+
+    func gradingOptions() -> GradingOptions {
+        var options = GradingOptions(workerExecutable: Grade.executablePath())
+        options.testTimeout = timeout
+        options.loadTimeout = loadTimeout
+        options.statementTimeout = statementTimeout
+        options.totalTimeout = totalTimeout
+        options.memoryLimit = memoryLimit << 20
+        options.maxOutputBytes = maxOutput << 10
+        options.seed = seed
+        options.revealHidden = revealHidden
+        return options
+    }
+
+    func emit(_ report: GradingReport) throws {
         let color = output == nil && format == .text && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         let rendered = Report.render(report, as: format, color: color)
         if let output {
