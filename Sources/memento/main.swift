@@ -23,10 +23,11 @@ struct Memento: ParsableCommand {
           memento lessons
           memento assign exercise.mem -o student.mem
           memento grade submission.mem --tests exercise.mem --format gradescope
+          memento kernel install --user             # Memento in JupyterLab, Notebook, VS Code
         Exit codes: 0 success, 65 compile error, 70 runtime error, 66 unreadable file.
         """,
         version: "0.1.0",
-        subcommands: [Run.self, Step.self, Check.self, Export.self, Lessons.self, Assign.self, Grade.self])
+        subcommands: [Run.self, Step.self, Check.self, Export.self, Lessons.self, Assign.self, Grade.self, KernelCommand.self])
 
     func run() throws {
         try startREPL()
