@@ -58,6 +58,6 @@ let package = Package(
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Runtime", "Language", "Display"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Runtime", "Language"], exclude: ["Corpus"]),
         // Drives the built `memento` executable: the REPL through a pseudo-terminal, subcommands.
-        .testTarget(name: "ToolTests", dependencies: []),
+        .testTarget(name: "ToolTests", dependencies: [], exclude: ["Jupyter"]),
     ]
 )

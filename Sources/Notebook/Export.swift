@@ -15,6 +15,11 @@ import Language
 public struct ExecutedCell {
     public var cell: Cell
     public var run: CellRun?
+
+    public init(cell: Cell, run: CellRun?) {
+        self.cell = cell
+        self.run = run
+    }
 }
 
 /// A notebook after running all its code cells.
@@ -23,6 +28,12 @@ public struct ExportResult {
     public var cells: [ExecutedCell]
     /// Extra notebook metadata (seed, source path).
     public var seed: UInt64
+
+    public init(notebook: Notebook, cells: [ExecutedCell], seed: UInt64) {
+        self.notebook = notebook
+        self.cells = cells
+        self.seed = seed
+    }
 
     /// The cells that failed.
     public var failures: [(cell: Cell, error: CellError)] {

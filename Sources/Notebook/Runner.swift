@@ -67,6 +67,13 @@ public struct CellError: Error {
         "interrupted" + (help.isEmpty ? "" : " (" + help.joined(separator: "; ") + ")")
     }
 
+    /// Whether `error` is a stop asked for (Ctrl-C, an interrupt request) rather than a
+    /// mistake: the interpreter's own interruptions, and those of built-ins such as `train`
+    /// that stop between steps and report "interrupted".
+    public static func isInterruption(_ error: RuntimeError) -> Bool {
+        error.kind == .interrupted || error.message == "interrupted"
+    }
+
     /// The rendering split into lines, as Jupyter's `traceback` field holds it.
     public func traceback(color: Bool) -> [String] {
         var lines = rendered(color: color).split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
@@ -169,7 +176,7 @@ public final class NotebookRunner {
                     do throws(RuntimeError) {
                         return .success(try interpreter.run(chunk))
                     } catch {
-                        return .failure(CellError(kind: error.kind == .interrupted ? .interrupted : .runtime,
+                        return .failure(CellError(kind: CellError.isInterruption(error) ? .interrupted : .runtime,
                                                   diagnostics: [error.diagnostic]))
                     }
                 }

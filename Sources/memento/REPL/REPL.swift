@@ -238,7 +238,7 @@ final class REPL {
     }
 
     private func reportRuntime(_ error: RuntimeError) {
-        if error.kind == .interrupted || error.message == "interrupted" {
+        if CellError.isInterruption(error) {
             // Ctrl-C: not a mistake, so no excerpt; the variables are all kept.
             print((atLineStart ? "" : "\n") + CellError.interruptionText(help: error.help))
             fflush(nil)
