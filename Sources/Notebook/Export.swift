@@ -15,6 +15,11 @@ import Language
 public struct ExecutedCell {
     public var cell: Cell
     public var run: CellRun?
+
+    public init(cell: Cell, run: CellRun?) {
+        self.cell = cell
+        self.run = run
+    }
 }
 
 /// A notebook after running all its code cells.
@@ -23,6 +28,12 @@ public struct ExportResult {
     public var cells: [ExecutedCell]
     /// Extra notebook metadata (seed, source path).
     public var seed: UInt64
+
+    public init(notebook: Notebook, cells: [ExecutedCell], seed: UInt64) {
+        self.notebook = notebook
+        self.cells = cells
+        self.seed = seed
+    }
 
     /// The cells that failed.
     public var failures: [(cell: Cell, error: CellError)] {
@@ -70,7 +81,7 @@ public enum NotebookExport {
 
     /// Printed text as a notebook should keep it: ANSI escapes removed, and a line rewritten
     /// with `\r` (a progress bar) reduced to its last state.
-    static func cleanTerminalText(_ s: String) -> String {
+    public static func cleanTerminalText(_ s: String) -> String {
         var noEscapes = ""
         var inEscape = false
         var sawBracket = false
@@ -137,6 +148,18 @@ public enum NotebookExport {
 
     // MARK: - ipynb
 
+    /// A figure as Jupyter shows it: SVG, and the terminal drawing (`width` columns, no
+    /// colour) for front ends without images. The text is what `memento run` prints for it.
+    public static func figureData(_ figure: any Figure, width: Int = 80) -> [(mime: String, text: String)] {
+        [("image/svg+xml", figure.svg()), ("text/plain", figure.text(width: width, color: false))]
+    }
+
+    /// The notebook metadata's `language_info`, also the Jupyter kernel's.
+    public static let languageInfo: [(key: String, value: String)] = [
+        ("file_extension", ".mem"), ("mimetype", "text/x-memento"), ("name", "memento"),
+        ("pygments_lexer", "python"), ("version", "0.1.0"),
+    ]
+
     /// The notebook as nbformat 4.5 JSON: unique cell ids, markdown, raw and code cells with
     /// their outputs (`stream`, `execute_result`, `display_data` with SVG for figures, `error`).
     public static func ipynb(_ result: ExportResult) -> String {
@@ -168,9 +191,7 @@ public enum NotebookExport {
         let metadata = JSON.object([
             ("kernelspec", .object([("display_name", .string("Memento")), ("language", .string("memento")),
                                     ("name", .string("memento"))])),
-            ("language_info", .object([("file_extension", .string(".mem")), ("mimetype", .string("text/x-memento")),
-                                       ("name", .string("memento")), ("pygments_lexer", .string("python")),
-                                       ("version", .string("0.1.0"))])),
+            ("language_info", .object(languageInfo.map { ($0.key, .string($0.value)) })),
             ("memento", .object([("seed", .int(Int(truncatingIfNeeded: result.seed))),
                                  ("source", .string(result.notebook.path))])),
         ])
@@ -189,15 +210,12 @@ public enum NotebookExport {
                             ("execution_count", .int(count)), ("metadata", .object([])),
                             ("output_type", .string("execute_result"))])
         case .figure(let figure):
-            let plain = figure.title.map { "<Figure: \($0)>" } ?? "<Figure>"
-            return .object([("data", .object([("image/svg+xml", .array(lines(figure.svg()).map(JSON.string))),
-                                              ("text/plain", .array([.string(plain)]))])),
-                            ("metadata", .object([])), ("output_type", .string("display_data"))])
+            let data = figureData(figure).map { ($0.mime, JSON.array(lines($0.text).map(JSON.string))) }
+            return .object([("data", .object(data)), ("metadata", .object([])), ("output_type", .string("display_data"))])
         case .error(let e):
-            let traceback = e.rendered(color: false).split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
             return .object([("ename", .string(e.name)), ("evalue", .string(e.summary)),
                             ("output_type", .string("error")),
-                            ("traceback", .array((traceback.last == "" ? traceback.dropLast() : traceback[...]).map(JSON.string)))])
+                            ("traceback", .array(e.traceback(color: false).map(JSON.string)))])
         }
     }
 

@@ -54,9 +54,31 @@ public struct CellError: Error {
         return "\(d.span.file.path):\(d.span.line):\(d.span.column): \(d.message)"
     }
 
-    /// The diagnostics rendered as the CLI shows them.
+    /// The diagnostics rendered as the CLI shows them; an interruption as the REPL reports
+    /// it (one line, no excerpt: stopping is not a mistake in the code).
     public func rendered(color: Bool) -> String {
-        diagnostics.map { $0.render(color: color) }.joined(separator: "\n")
+        if kind == .interrupted { return CellError.interruptionText(help: diagnostics.first?.help ?? []) }
+        return diagnostics.map { $0.render(color: color) }.joined(separator: "\n")
+    }
+
+    /// `interrupted (training stopped after …)`: what the REPL and notebooks print when
+    /// Ctrl-C (or Jupyter's interrupt) stopped running code; `help` says what was kept.
+    public static func interruptionText(help: [String]) -> String {
+        "interrupted" + (help.isEmpty ? "" : " (" + help.joined(separator: "; ") + ")")
+    }
+
+    /// Whether `error` is a stop asked for (Ctrl-C, an interrupt request) rather than a
+    /// mistake: the interpreter's own interruptions, and those of built-ins such as `train`
+    /// that stop between steps and report "interrupted".
+    public static func isInterruption(_ error: RuntimeError) -> Bool {
+        error.kind == .interrupted || error.message == "interrupted"
+    }
+
+    /// The rendering split into lines, as Jupyter's `traceback` field holds it.
+    public func traceback(color: Bool) -> [String] {
+        var lines = rendered(color: color).split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
+        if lines.last == "" { lines.removeLast() }
+        return lines
     }
 
     /// The exit code for this failure: 65 compile error, 70 runtime error (as `memento run`),
@@ -96,6 +118,8 @@ public final class NotebookRunner {
     public let session: Session
     /// The number of cells run so far.
     public private(set) var executionCount = 0
+    /// The value of the last cell that ran without error (nil when it ended in a statement).
+    public private(set) var lastValue: Value = .nil
 
     /// A runner on an existing interpreter and session (with the runtime installed).
     public init(path: String, interpreter: Interpreter, session: Session) {
@@ -152,13 +176,14 @@ public final class NotebookRunner {
                     do throws(RuntimeError) {
                         return .success(try interpreter.run(chunk))
                     } catch {
-                        return .failure(CellError(kind: error.kind == .interrupted ? .interrupted : .runtime,
+                        return .failure(CellError(kind: CellError.isInterruption(error) ? .interrupted : .runtime,
                                                   diagnostics: [error.diagnostic]))
                     }
                 }
             }
             switch result {
             case .success(let value):
+                lastValue = value
                 if let text = NotebookRunner.display(value, interpreter) { emit(.result(text)) }
             case .failure(let e):
                 failure = e

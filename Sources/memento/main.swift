@@ -24,10 +24,11 @@ struct Memento: ParsableCommand {
           memento assign exercise.mem -o student.mem
           memento grade submission.mem --tests exercise.mem --format gradescope
           memento autograder lessons/01-pomdps.mem -o autograder.zip
+          memento kernel install --user             # Memento in JupyterLab, Notebook, VS Code
         Exit codes: 0 success, 65 compile error, 70 runtime error, 66 unreadable file.
         """,
         version: "0.1.0",
-        subcommands: [Run.self, Step.self, Check.self, Export.self, Lessons.self, Assign.self, Grade.self, Autograder.self])
+        subcommands: [Run.self, Step.self, Check.self, Export.self, Lessons.self, Assign.self, Grade.self, Autograder.self, KernelCommand.self])
 
     func run() throws {
         try startREPL()

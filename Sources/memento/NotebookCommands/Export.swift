@@ -19,6 +19,7 @@ struct Export: ParsableCommand {
         Examples:
           memento export lessons/00-tour.mem --to ipynb
           memento export lessons/00-tour.mem --to html -o tour.html --seed 1
+          memento export lessons/00-tour.mem --to ipynb --no-run   # for jupyter nbconvert --execute
         """)
 
     @ArgumentParser.Argument(help: "The script (.mem) to export.")
@@ -39,6 +40,9 @@ struct Export: ParsableCommand {
     @Flag(help: "Exit with 65 (compile error) or 70 (runtime error) if a cell failed.")
     var failOnError = false
 
+    @Flag(help: "Write the cells without running them (no outputs), e.g. to run them in Jupyter.")
+    var noRun = false
+
     func run() throws {
         let notebook: Notebook
         do {
@@ -48,10 +52,12 @@ struct Export: ParsableCommand {
             throw ExitCode(error.exitCode)
         }
         let runner = NotebookRunner(path: file, seed: seed, outputDirectory: URL(fileURLWithPath: out))
-        let showProgress = isatty(2) != 0
-        let result = NotebookExport.execute(notebook, runner: runner, seed: seed) { done, total in
-            if showProgress { FileHandle.standardError.write(Data("\rexport: running cell \(done)/\(total)\u{1B}[K".utf8)) }
-        }
+        let showProgress = isatty(2) != 0 && !noRun
+        let result = noRun
+            ? ExportResult(notebook: notebook, cells: notebook.cells.map { ExecutedCell(cell: $0, run: nil) }, seed: seed)
+            : NotebookExport.execute(notebook, runner: runner, seed: seed) { done, total in
+                if showProgress { FileHandle.standardError.write(Data("\rexport: running cell \(done)/\(total)\u{1B}[K".utf8)) }
+            }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let document = NotebookExport.render(result, as: format)
         let destination = output ?? URL(fileURLWithPath: out)

@@ -19,6 +19,7 @@
 import ArgumentParser
 import Foundation
 import Language
+import Notebook
 import Runtime
 
 /// Connects `:step FILE` to the notebook stepper (main.swift sets it): called with the path
@@ -237,11 +238,9 @@ final class REPL {
     }
 
     private func reportRuntime(_ error: RuntimeError) {
-        if error.kind == .interrupted || error.message == "interrupted" {
+        if CellError.isInterruption(error) {
             // Ctrl-C: not a mistake, so no excerpt; the variables are all kept.
-            var text = (atLineStart ? "" : "\n") + "interrupted"
-            if !error.help.isEmpty { text += " (" + error.help.joined(separator: "; ") + ")" }
-            print(text)
+            print((atLineStart ? "" : "\n") + CellError.interruptionText(help: error.help))
             fflush(nil)
             return
         }
@@ -330,71 +329,92 @@ final class REPL {
     }
 
     private func vars() {
+        print(REPL.varsText(interpreter: interpreter, columns: session.columns), terminator: "")
+    }
+
+    /// What `:vars` shows: one line per variable the session defined (name, type, value).
+    static func varsText(interpreter: Interpreter, columns: Int) -> String {
         let g = interpreter.globals
         let names = g.scriptDefinedNames.filter { g[$0] != nil }
-        guard !names.isEmpty else { return print("No variables yet: define one with let or var.") }
+        guard !names.isEmpty else { return "No variables yet: define one with let or var.\n" }
         let values = names.map { g[$0]! }
         let types = values.map(\.typeName)
         let nameWidth = min(names.map(\.count).max() ?? 0, 24)
         let typeWidth = min(types.map(\.count).max() ?? 0, 20)
-        let width = max(session.columns - nameWidth - typeWidth - 6, 20)
+        let width = max(columns - nameWidth - typeWidth - 6, 20)
+        var text = ""
         for (i, name) in names.enumerated() {
             var shown = (try? interpreter.echo(values[i])) ?? interpreter.stringify(values[i])
             shown = shown.replacingOccurrences(of: "\n", with: " ")
             if shown.count > width { shown = String(shown.prefix(width - 1)) + "…" }
-            print("\(pad(name, nameWidth))  \(pad(types[i], typeWidth))  \(shown)")
+            text += "\(pad(name, nameWidth))  \(pad(types[i], typeWidth))  \(shown)\n"
         }
+        return text
     }
 
     private func help(_ argument: String) {
-        if argument.isEmpty { return helpIndex() }
-        var name = argument
-        if name.hasPrefix(":") { name.removeFirst() }
-        if let c = REPL.commands.first(where: { $0.name == name }), argument.hasPrefix(":") || interpreter.globals[name] == nil {
-            print(":\(c.name)\(c.argument.map { " " + $0 } ?? "")")
-            print("  \(c.summary)")
-            return
-        }
-        if Completer.keywords.contains(name) {
-            return print("'\(name)' is a keyword of the language; docs/LANGUAGE.md describes it.")
-        }
-        guard let value = interpreter.globals[name] else {
+        switch REPL.helpText(argument, interpreter: interpreter, columns: session.columns) {
+        case .success(let text): print(text, terminator: "")
+        case .failure(let error):
             if !interactive { hadError = true }
-            var message = "no help for '\(name)': it is not a command or a defined name"
-            let known = REPL.commands.map { ":" + $0.name } + interpreter.globals.allNames
-            if let near = REPL.suggestion(for: name, among: known) { message += "; did you mean '\(near)'?" }
-            return REPL.writeError(message + "\n")
-        }
-        let doc = BuiltinDoc(value: value, interpreter: interpreter)
-        print(doc.signature ?? "\(name): \(value.typeName)")
-        if !doc.summary.isEmpty { print("  \(doc.summary)") }
-        if let example = doc.example, example != doc.signature { print("  example: \(example)") }
-        if case .native(let f) = value { for line in f.details { print("  " + line) } }
-        if interpreter.globals.isHostDefined(name) == false {
-            print("  defined in this session: \((try? interpreter.echo(value)) ?? value.typeName)")
+            REPL.writeError(error.message + "\n")
         }
     }
 
-    private func helpIndex() {
-        print("Commands:")
+    /// A `:help` request that names nothing known, with a suggestion when one is close.
+    struct HelpError: Error { var message: String }
+
+    /// What `:help ARGUMENT` shows (the index when `argument` is empty): a command's usage, a
+    /// built-in's signature, summary and example, or what a session variable holds. The
+    /// Jupyter kernel shows the same text for inspection and for `:help` in a cell.
+    static func helpText(_ argument: String, interpreter: Interpreter, columns: Int) -> Result<String, HelpError> {
+        if argument.isEmpty { return .success(helpIndex(interpreter: interpreter, columns: columns)) }
+        var name = argument
+        if name.hasPrefix(":") { name.removeFirst() }
+        if let c = REPL.commands.first(where: { $0.name == name }), argument.hasPrefix(":") || interpreter.globals[name] == nil {
+            return .success(":\(c.name)\(c.argument.map { " " + $0 } ?? "")\n  \(c.summary)\n")
+        }
+        if Completer.keywords.contains(name) {
+            return .success("'\(name)' is a keyword of the language; docs/LANGUAGE.md describes it.\n")
+        }
+        guard let value = interpreter.globals[name] else {
+            var message = "no help for '\(name)': it is not a command or a defined name"
+            let known = REPL.commands.map { ":" + $0.name } + interpreter.globals.allNames
+            if let near = REPL.suggestion(for: name, among: known) { message += "; did you mean '\(near)'?" }
+            return .failure(HelpError(message: message))
+        }
+        let doc = BuiltinDoc(value: value, interpreter: interpreter)
+        var text = (doc.signature ?? "\(name): \(value.typeName)") + "\n"
+        if !doc.summary.isEmpty { text += "  \(doc.summary)\n" }
+        if let example = doc.example, example != doc.signature { text += "  example: \(example)\n" }
+        if case .native(let f) = value { for line in f.details { text += "  " + line + "\n" } }
+        if interpreter.globals.isHostDefined(name) == false {
+            text += "  defined in this session: \((try? interpreter.echo(value)) ?? value.typeName)\n"
+        }
+        return .success(text)
+    }
+
+    private static func helpIndex(interpreter: Interpreter, columns: Int) -> String {
+        var text = "Commands:\n"
         let commandWidth = REPL.commands.map { $0.name.count + ($0.argument?.count ?? -1) + 2 }.max() ?? 0
         for c in REPL.commands {
-            print("  \(pad(":" + c.name + (c.argument.map { " " + $0 } ?? ""), commandWidth))  \(c.summary)")
+            text += "  \(pad(":" + c.name + (c.argument.map { " " + $0 } ?? ""), commandWidth))  \(c.summary)\n"
         }
-        print("Keys: Tab completes, Up/Down and Ctrl-R search the history, Ctrl-C stops running code.")
-        print("Built-ins (:help NAME for one):")
+        text += "Keys: Tab completes, Up/Down and Ctrl-R search the history, Ctrl-C stops running code.\n"
+        text += "Built-ins (:help NAME for one):\n"
         let g = interpreter.globals
         let builtins = g.allNames.filter { g.isHostDefined($0) && $0 != "_" }.sorted { $0.lowercased() < $1.lowercased() }
         let width = min(builtins.map(\.count).max() ?? 0, 20)
-        let summaryWidth = max(session.columns - width - 6, 30)
+        let summaryWidth = max(columns - width - 6, 30)
         for name in builtins {
             guard let value = g[name] else { continue }
             let doc = BuiltinDoc(value: value, interpreter: interpreter)
             var summary = doc.summary
             if summary.isEmpty { summary = doc.example ?? doc.signature ?? (try? interpreter.echo(value)) ?? value.typeName }
             if summary.count > summaryWidth { summary = String(summary.prefix(summaryWidth - 1)) + "…" }
-            print("  \(pad(name, width))  \(summary)")
+            text += "  \(pad(name, width))  \(summary)\n"
         }
+        return text
     }
 
     // MARK: - Helpers
@@ -486,7 +506,7 @@ private func pad(_ text: String, _ width: Int) -> String {
 }
 
 /// `850 µs`, `12.3 ms`, `4.56 s`.
-private func formatDuration(_ nanoseconds: UInt64) -> String {
+func formatDuration(_ nanoseconds: UInt64) -> String {
     let s = Double(nanoseconds) / 1e9
     if s < 1e-3 { return String(format: "%.0f µs", s * 1e6) }
     if s < 1 { return String(format: "%.1f ms", s * 1e3) }
