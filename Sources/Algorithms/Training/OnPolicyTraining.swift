@@ -40,6 +40,8 @@ public func train<B: BatchedEnvironment>(
     let recorder = RunRecorder(learner, title: "\(learner.algorithm) on \(environment.name)", options: options, callbacks: callbacks)
     let run = recorder.run
 
+    let rollouts = steps / (T * n)
+    try learner.beginTraining(steps: rollouts * T * n)
     try environment.reset(seed: options.seed)
     try learner.resetState()
     let stateRow = try learner.recurrentState()
@@ -49,7 +51,6 @@ public func train<B: BatchedEnvironment>(
     var starts = [Bool](repeating: true, count: n)
     var episodeReturns = [Double](repeating: 0, count: n), episodeLengths = [Int](repeating: 0, count: n)
     var step = 0, nextLog = options.logInterval
-    let rollouts = steps / (T * n)
 
     rollout: for _ in 0..<rollouts {
         // Collect T steps of the N copies.
@@ -75,8 +76,9 @@ public func train<B: BatchedEnvironment>(
             starts = ends
             step += n
             run.steps = step
+            let reported = environment.originalRewards
             for i in 0..<n {
-                episodeReturns[i] += environment.rewards[i]
+                episodeReturns[i] += reported[i]
                 episodeLengths[i] += 1
                 if ends[i] {
                     try recorder.episodeEnded(return: episodeReturns[i], length: episodeLengths[i], step: step)
@@ -107,4 +109,13 @@ public func train<B: BatchedEnvironment>(
         if recorder.shouldStop() { break }
     }
     return recorder.finish(steps: step)
+}
+
+/// A callback that stops training once the mean return of the last `window` episodes
+/// reaches `threshold` (the zoo's "solved": CartPole-v1 at 475 over 100 episodes).
+public func stopWhenMeanReturn(_ threshold: Double, window: Int = 100) -> TrainingCallback {
+    { event, run in
+        guard case .episodeEnded = event, run.episodeReturns.count >= window else { return .continue }
+        return (run.meanReturn(last: window) ?? -.infinity) >= threshold ? .stop : .continue
+    }
 }
