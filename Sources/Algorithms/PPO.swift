@@ -112,7 +112,8 @@ public struct PPOConfig: Sendable {
     /// "PPO", or "A2C" without a clip range.
     public var algorithmName: String { clipRange == nil ? "A2C" : "PPO" }
 
-    func validate() throws {
+    /// Throws an `AlgorithmError` naming the first hyperparameter out of its range.
+    public func validate() throws {
         let c = algorithmName
         try require(environmentCount >= 1, c, "n_envs (N) must be >= 1, got \(environmentCount)")
         try require(rolloutLength >= 1, c, "n_steps (T) must be >= 1, got \(rolloutLength)")
@@ -574,7 +575,16 @@ public func train<E: Environment>(
     _ agent: PPO, on environment: E, steps: Int, options: TrainingOptions = TrainingOptions(),
     callbacks: [TrainingCallback] = []
 ) throws -> Run {
-    let copies = try PPO.vectorize(environment, agent.config)
+    try train(agent, copies: try PPO.vectorize(environment, agent.config), steps: steps, options: options, callbacks: callbacks)
+}
+
+/// As `train(_:on:steps:)`, on the given copies (a vector environment with same-step
+/// autoreset), wrapped in the normalisation the config asks for.
+@discardableResult
+public func train<E: Environment>(
+    _ agent: PPO, copies: VectorEnvironment<E>, steps: Int, options: TrainingOptions = TrainingOptions(),
+    callbacks: [TrainingCallback] = []
+) throws -> Run {
     let c = agent.config
     guard c.normalizeObservations || c.normalizeRewards else {
         var env = copies
