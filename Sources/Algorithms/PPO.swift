@@ -93,6 +93,10 @@ public struct PPOConfig: Sendable {
     public var targetKL: Double? = nil
     /// L, the steps of the sequences a recurrent policy is re-run on (nil: the whole rollout, T).
     public var sequenceLength: Int? = nil
+    /// Zero a recurrent policy's state at every episode start, when acting and when re-running
+    /// sequences (false: the state runs on from one episode into the next — an ablation that
+    /// shows what the masks are for).
+    public var maskEpisodeStarts: Bool = true
     /// The optimizer.
     public var optimizer: PolicyOptimizer = .adam
     /// The action distribution.
@@ -302,7 +306,7 @@ public final class PPO: OnPolicyLearner {
     public func act(_ observations: [Float], episodeStarts: [Bool]) throws -> PolicyStep {
         let n = config.environmentCount
         let x = try Tensor(observations, shape: [n, 1, observationSize])
-        let resets = isRecurrent ? try Tensor(episodeStarts.map { $0 ? 1 : 0 }, shape: [n, 1]) : nil
+        let resets = isRecurrent && config.maskEpisodeStarts ? try Tensor(episodeStarts.map { $0 ? 1 : 0 }, shape: [n, 1]) : nil
         return try noGrad {
             let out = try actorCritic.forward(x, state: actingState, resets: resets)
             actingState = out.state
@@ -391,7 +395,7 @@ public final class PPO: OnPolicyLearner {
             let s = try rollout.sequences(part)                                 // observations [B, L, obs]
             let template = try actorCritic.initialState(batch: part.count)
             let start = try [RecurrentState].fromRows(s.states, like: template)
-            out = try actorCritic.forward(s.observations, state: start, resets: s.resets)
+            out = try actorCritic.forward(s.observations, state: start, resets: config.maskEpisodeStarts ? s.resets : nil)
             rows = s.rowIndices
             actions = s.actions
         } else {

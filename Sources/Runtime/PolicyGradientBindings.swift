@@ -77,6 +77,7 @@ extension PPOConfig {
             bool("normalize_advantage", "standardise Â within each minibatch", \.normalizeAdvantages),
             optionalDouble("target_kl", "stop a rollout's epochs once the approximate KL exceeds this (nil: never)", \.targetKL),
             optionalInt("sequence_length", "L, the steps of the sequences a recurrent policy is re-run on (nil: n_steps)", \.sequenceLength),
+            bool("mask_episode_starts", "zero a recurrent policy's state at every episode start (false: the state runs on across episodes)", \.maskEpisodeStarts),
             PolicyGradientField(name: "optimizer", doc: "\"adam\" (ε 1e-5) or \"rmsprop\" (α 0.99, ε 1e-5)",
                                 read: { .string($0.optimizer.rawValue) },
                                 write: { c, v in
