@@ -229,4 +229,49 @@ struct PPOTests {
         let greedy = try evaluate(try agent.greedyPolicy(), on: try CartPole(), episodes: 5)
         #expect(greedy.reduce(0, +) / 5 >= 400, "\(greedy)")
     }
+
+    @Test("Recurrent PPO beats feed-forward PPO on position-only CartPole")
+    func recurrentBeatsFeedForward() throws {
+        // The lesson's settings: the zoo's, with sequences of L = 8 in 4 minibatches, 10 epochs.
+        var config = zooConfig(seed: 0)
+        config.sequenceLength = 8
+        config.batchSize = 64
+        config.epochs = 10
+        config.normalizeObservations = true
+        config.normalizeRewards = true
+        let env = try cartPoleNoVelocity()
+        func bestMean(_ r: [Double], _ w: Int = 20) -> Double {
+            guard r.count >= w else { return 0 }
+            return (0...(r.count - w)).map { r[$0 ..< $0 + w].reduce(0, +) / Double(w) }.max()!
+        }
+        var rng = RNG(seed: 0)
+        let mlp = try ActorCriticNetwork(observationSize: 2, policySize: 2, hidden: [64, 64], rng: &rng)
+        let lstm = try ActorCriticNetwork(observationSize: 2, policySize: 2, hidden: [64], activation: "relu",
+                                          cell: .lstm, recurrentSize: 64, rng: &rng)
+        var options = TrainingOptions()
+        options.logInterval = 1 << 30
+        let copies = try PPO.vectorize(env, config)
+        let ff = try train(try PPO(actorCritic: mlp, environment: copies, config: config), on: env, steps: 30_000, options: options)
+        let recurrent = try train(try PPO(actorCritic: lstm, environment: copies, config: config), on: env, steps: 30_000, options: options)
+        let (f, r) = (bestMean(ff.episodeReturns), bestMean(recurrent.episodeReturns))
+        #expect(f < 150, "feed-forward best mean of 20 episodes \(f)")
+        #expect(r > 2 * f && r > 250, "recurrent \(r) against feed-forward \(f)")
+    }
+
+    @Test("A2C learns CartPole (Stable Baselines' defaults, 8 copies)")
+    func a2cLearns() throws {
+        var config = PPOConfig.a2c()
+        config.environmentCount = 8
+        var rng = RNG(seed: 0)
+        let net = try ActorCriticNetwork(observationSize: 4, policySize: 2, hidden: [64, 64], rng: &rng)
+        let agent = try PPO(actorCritic: net, environment: try PPO.vectorize(try CartPole(), config), config: config)
+        #expect(agent.algorithm == "A2C")
+        var options = TrainingOptions()
+        options.logInterval = 1 << 30
+        let run = try train(agent, on: try CartPole(), steps: 40_000, options: options)
+        let first = run.episodeReturns.prefix(50).reduce(0, +) / 50
+        let last = try #require(run.meanReturn(last: 20))
+        #expect(last > 150 && last > 4 * first, "first 50 episodes \(first), last 20 \(last)")
+        #expect(run.values(Metric.approxKL).isEmpty, "A2C has no ratio to clip")
+    }
 }
