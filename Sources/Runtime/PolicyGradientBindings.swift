@@ -49,7 +49,7 @@ extension PPOConfig {
                                 write: { c, v in c[keyPath: key] = v.isNil ? nil : try v.toDouble(name) })
         }
         func float(_ name: String, _ doc: String, _ key: WritableKeyPath<PPOConfig, Float>) -> PolicyGradientField {
-            PolicyGradientField(name: name, doc: doc, read: { .float(Double($0[keyPath: key])) },
+            PolicyGradientField(name: name, doc: doc, read: { .float(shortest($0[keyPath: key])) },
                                 write: { c, v in c[keyPath: key] = try v.toFloat(name) })
         }
         func bool(_ name: String, _ doc: String, _ key: WritableKeyPath<PPOConfig, Bool>) -> PolicyGradientField {
@@ -72,7 +72,7 @@ extension PPOConfig {
             double("vf_coef", "c₁, the weight of the value loss", \.valueCoefficient),
             double("ent_coef", "c₂, the weight of the entropy bonus", \.entropyCoefficient),
             PolicyGradientField(name: "max_grad_norm", doc: "clip the gradient's global norm to this (nil: no clipping)",
-                                read: { $0.maxGradNorm.map { .float(Double($0)) } ?? .nil },
+                                read: { $0.maxGradNorm.map { .float(shortest($0)) } ?? .nil },
                                 write: { c, v in c.maxGradNorm = v.isNil ? nil : try v.toFloat("max_grad_norm") }),
             bool("normalize_advantage", "standardise Â within each minibatch", \.normalizeAdvantages),
             optionalDouble("target_kl", "stop a rollout's epochs once the approximate KL exceeds this (nil: never)", \.targetKL),
@@ -110,6 +110,9 @@ extension PPOConfig {
         ]
     }
 }
+
+/// A Float as the Double with the same shortest decimal form (2.5e-4, not 0.000250000011…).
+private func shortest(_ x: Float) -> Double { Double("\(x)") ?? Double(x) }
 
 /// A policy-gradient algorithm with its network and settings, before it meets an
 /// environment: `PPO(net, n_envs: 8)`. `train` builds the agent for the environment it is
