@@ -116,10 +116,15 @@ extension Runtime {
         def("train", ["agent", "on", "steps", NativeParameter("seed", default: .int(0)), NativeParameter("max_episodes", default: .nil),
                       NativeParameter("stop_at_success", default: .nil), NativeParameter("progress", default: .bool(true))],
             doc: "train(agent, on: env, steps: 20_000, progress: true): trains the agent; returns a run with .returns and .history(key) (plot(run) draws its returns). Shows a progress bar on stderr (a line every 5 s when stderr is not a terminal). Ctrl-C stops it and keeps the model.") { a, it in
-            guard case .host(let spec as AgentSpec) = a[0] else { throw HostError("train needs an agent such as DQN(net) or DRQN(net), got \(a[0].typeName)") }
-            let env = try anyEnvironment(a[1], "train: on:", it)
+            let policyGradient: PolicyGradientSpec?
+            if case .host(let spec as PolicyGradientSpec) = a[0] { policyGradient = spec } else { policyGradient = nil }
+            let spec: AgentSpec?
+            if case .host(let s as AgentSpec) = a[0] { spec = s } else { spec = nil }
+            guard spec != nil || policyGradient != nil else { throw HostError("train needs an agent such as DQN(net), DRQN(net) or PPO(net), got \(a[0].typeName)") }
+            let env = try spec.map { _ in try anyEnvironment(a[1], "train: on:", it) }
             let steps = try a[2].toInt("train: steps")
-            let agent = try spec.agent(for: env)
+            let agent = try spec.map { try $0.agent(for: env!) }
+            let onPolicy = try policyGradient?.prepare(on: a[1], interpreter: it)
             var options = TrainingOptions()
             options.seed = UInt64(truncatingIfNeeded: try a[3].toInt("train: seed"))
             options.maxEpisodes = a[4].isNil ? nil : try a[4].toInt("train: max_episodes")
@@ -136,7 +141,10 @@ extension Runtime {
             if let progress { options.callbacks.append(progress.callback) }
             let run: Run
             do {
-                run = try ScriptEnvironment.rethrowingScriptError(it) { try train(agent, on: env, steps: steps, options: options) }
+                run = try ScriptEnvironment.rethrowingScriptError(it) {
+                    if let (learner, copies) = onPolicy { return try train(learner, copies: copies, steps: steps, options: options) }
+                    return try train(agent!, on: env!, steps: steps, options: options)
+                }
             } catch {
                 progress?.finish(nil, note: "failed")
                 throw error

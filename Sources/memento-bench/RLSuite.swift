@@ -7,7 +7,7 @@ import TensorCore
 /// Suite `rl`: whole training runs of the lecture's algorithms until they solve a task,
 /// against the same algorithm, network and hyperparameters in PyTorch (`bench/peers/rl.py`).
 func rlSuite() -> [BenchCase] {
-    [drqnTMazeSolveCase(), impalaFramesPerSecondCase()]
+    [drqnTMazeSolveCase(), impalaFramesPerSecondCase(), ppoLSTMStatelessCartPoleSolveCase()]
 }
 
 /// `drqn_tmaze10_solve`: DRQN on the passive TMaze(10) until ≥ 90% of the last 100 training
@@ -54,4 +54,65 @@ func drqnTMazeSolveCase() -> BenchCase {
                                                    seed, run.steps, run.episodeReturns.count, seconds).utf8))
         return BenchSample(value: seconds, figures: ["episodes": Double(run.episodeReturns.count), "env_steps": Double(run.steps)])
     }
+}
+
+/// `ppo_lstm_stateless_cartpole_solve`: recurrent PPO on position-only CartPole-v1 (the
+/// velocities dropped, 500 steps, reward 1 a step: the zoo's CartPoleNoVel) until the mean
+/// return of the last 20 episodes reaches 475, capped at 200,000 steps, in seconds. The RL
+/// Zoo's settings for RecurrentPPO on CartPoleNoVel-v1: 8 environments, n_steps 32, batch
+/// 256 (the whole rollout: 8 sequences of 32), γ 0.98, λ 0.8, 20 epochs, α 1e-3 and ε 0.2
+/// both decaying linearly over the run's budget (200,000 steps), no entropy bonus, c₁ 0.5, gradient norm
+/// 0.5, Adam (ε 1e-5), an LSTM of 64 for the actor and another for the critic, each
+/// followed by Linear(64) + ReLU and the output layer (PyTorch's default initialisation,
+/// the zoo's `ortho_init: False`), observations and rewards normalised by running
+/// statistics (`normalize: true`, VecNormalize with γ 0.98).
+///
+/// Each sample trains from scratch with the next seed (0, 1, 2, …, as the peer does); the
+/// steps and episodes of each run go to stderr. One thread on both sides, as above.
+func ppoLSTMStatelessCartPoleSolveCase() -> BenchCase {
+    final class Seeds { var next: UInt64 = 0 }
+    let seeds = Seeds()
+    return BenchCase(suite: "rl", name: "ppo_lstm_stateless_cartpole_solve", unit: "s", better: .lower,
+                     peerCase: "ppo_lstm_stateless_cartpole_solve", noPeerReason: nil) {
+        let seed = seeds.next
+        seeds.next += 1
+        let savedThreads = BLAS.threads
+        BLAS.threads = ProcessInfo.processInfo.environment["MEMENTO_RL_THREADS"].flatMap { Int($0) } ?? 1
+        defer { BLAS.threads = savedThreads }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let run = try recurrentPPOOnCartPoleNoVel(seed: seed, maxSteps: 200_000)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        guard run.stopReason == .callback else {
+            throw BenchError("recurrent PPO did not solve CartPoleNoVel in \(run.steps) steps (seed \(seed))")
+        }
+        FileHandle.standardError.write(Data(String(format: "  memento ppo_lstm_stateless_cartpole_solve seed %llu: %d env steps, %d episodes, %.3f s\n",
+                                                   seed, run.steps, run.episodeReturns.count, seconds).utf8))
+        return seconds
+    }
+}
+
+/// One run of the case above (network and settings as documented there).
+func recurrentPPOOnCartPoleNoVel(seed: UInt64, maxSteps: Int) throws -> Run {
+    let env = try MaskObservation(try CartPole(), indices: CartPole.velocityIndices, mode: .drop)
+    var config = PPOConfig()
+    config.environmentCount = 8
+    config.rolloutLength = 32
+    config.batchSize = 256
+    config.gamma = 0.98
+    config.lambda = 0.8
+    config.epochs = 20
+    config.learningRate = 1e-3
+    config.annealClipRange = true
+    config.entropyCoefficient = 0
+    config.normalizeObservations = true
+    config.normalizeRewards = true
+    config.seed = seed
+    var rng = RNG(seed: seed)
+    let net = try ActorCriticNetwork(observationSize: env.observationSize, policySize: 2, hidden: [64], activation: "relu",
+                                     cell: .lstm, recurrentSize: 64, sharedRecurrent: false, rng: &rng)
+    let agent = try PPO(actorCritic: net, environment: try PPO.vectorize(env, config), config: config)
+    var options = TrainingOptions()
+    options.seed = seed
+    options.logInterval = 1 << 40
+    return try train(agent, on: env, steps: maxSteps, options: options, callbacks: [stopWhenMeanReturn(475, window: 20)])
 }

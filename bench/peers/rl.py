@@ -13,9 +13,23 @@ and episodes of each run go to stderr, and the reply carries them as figures bes
 seconds: {"value": seconds, "figures": {"episodes": n, "env_steps": s}}. PyTorch runs on
 one thread (see below; MEMENTO_PEER_THREADS overrides).
 
+Case `ppo_lstm_stateless_cartpole_solve`: recurrent PPO on position-only CartPole-v1
+(Gymnasium's CartPole-v1 with the two velocities dropped, as the RL Zoo's CartPoleNoVel)
+until the mean return of the last 20 episodes reaches 475, capped at 200,000 steps, in
+seconds. The zoo's RecurrentPPO settings, as Sources/memento-bench/RLSuite.swift: 8
+environments with same-step autoreset, n_steps 32, one minibatch of the 8 sequences of 32,
+gamma 0.98, lambda 0.8, 20 epochs, lr 1e-3 and clip 0.2 decaying linearly over the 200,000
+steps, no entropy bonus, vf_coef 0.5, max_grad_norm 0.5, Adam eps 1e-5; an LSTM(2 -> 64) for
+the actor and another for the critic, each followed by Linear(64, 64) + ReLU and the output
+layer; observations and rewards normalised as VecNormalize does. Written in CleanRL's
+structure (ppo_atari_lstm.py): the LSTM is stepped through time with the state multiplied
+by (1 - episode_start) before every step, when acting and when re-running a sequence from
+the state stored at its start.
+
 Protocol: see bench/peers/tensor.py.
 """
 import json
+import math
 import os
 import random
 import sys
@@ -146,12 +160,168 @@ def main():
               file=sys.stderr, flush=True)
         return {"value": seconds, "figures": {"episodes": len(returns), "env_steps": steps}}
 
+    class RunningMeanStd:
+        """Stable Baselines' running mean and variance (parallel merge of batches)."""
+
+        def __init__(self, shape):
+            self.mean = torch.zeros(shape, dtype=torch.float64)
+            self.var = torch.ones(shape, dtype=torch.float64)
+            self.count = 1e-4
+
+        def update(self, x):  # x [B, ...]
+            x = x.double()
+            bm, bv, bc = x.mean(0), x.var(0, unbiased=False), x.shape[0]
+            delta, total = bm - self.mean, self.count + bc
+            self.mean = self.mean + delta * bc / total
+            self.var = (self.var * self.count + bv * bc + delta ** 2 * self.count * bc / total) / total
+            self.count = total
+
+    class Agent(nn.Module):
+        """sb3-contrib's MlpLstmPolicy with enable_critic_lstm, net_arch pi=[64], vf=[64], ReLU."""
+
+        def __init__(self):
+            super().__init__()
+            self.actor_lstm = nn.LSTM(2, 64)
+            self.critic_lstm = nn.LSTM(2, 64)
+            self.actor = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
+            self.critic = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+
+        @staticmethod
+        def unroll(lstm, x, state, starts):
+            """x [L, B, 2], starts [L, B]: the state is zeroed before every flagged step."""
+            h, c = state
+            outs = []
+            for t in range(x.shape[0]):
+                keep = (1.0 - starts[t]).view(1, -1, 1)
+                out, (h, c) = lstm(x[t].unsqueeze(0), (h * keep, c * keep))
+                outs.append(out)
+            return torch.cat(outs), (h, c)
+
+        def forward(self, x, states, starts):
+            a, sa = self.unroll(self.actor_lstm, x, states[0], starts)
+            v, sv = self.unroll(self.critic_lstm, x, states[1], starts)
+            return self.actor(a), self.critic(v).squeeze(-1), (sa, sv)
+
+    def ppo_lstm_solve(seed):
+        import gymnasium as gym
+        import numpy as np
+        torch.manual_seed(seed)
+        N, T, epochs, gamma, lam, lr0, clip0, budget = 8, 32, 20, 0.98, 0.8, 1e-3, 0.2, 200_000
+        envs = [gym.make("CartPole-v1") for _ in range(N)]
+        raw = np.array([e.reset(seed=seed + i)[0][[0, 2]] for i, e in enumerate(envs)], dtype=np.float32)
+        obs_rms, ret_rms = RunningMeanStd((2,)), RunningMeanStd(())
+        running_return = torch.zeros(N, dtype=torch.float64)
+
+        def normalize(o):
+            o = torch.as_tensor(o)
+            return ((o.double() - obs_rms.mean) / torch.sqrt(obs_rms.var + 1e-8)).clamp(-10, 10).float()
+
+        obs_rms.update(torch.as_tensor(raw))
+        next_obs = normalize(raw)
+        agent = Agent()
+        opt = torch.optim.Adam(agent.parameters(), lr=lr0, eps=1e-5)
+        zeros = lambda: (torch.zeros(1, N, 64), torch.zeros(1, N, 64))
+        state = (zeros(), zeros())
+        next_start = torch.ones(N)
+        episode_return, episode_length = np.zeros(N), np.zeros(N, dtype=int)
+        returns, steps = [], 0
+        start = time.perf_counter()
+        solved = False
+        while steps < budget and not solved:
+            stored = tuple((h.clone(), c.clone()) for h, c in state)
+            b_obs, b_act, b_logp, b_val, b_rew, b_start, b_end = [], [], [], [], [], [], []
+            # Rollout.
+            for t in range(T):
+                with torch.no_grad():
+                    logits, value, state = agent(next_obs.unsqueeze(0), state, next_start.unsqueeze(0))
+                    dist = torch.distributions.Categorical(logits=logits[0])
+                    action = dist.sample()
+                b_obs.append(next_obs); b_act.append(action); b_logp.append(dist.log_prob(action))
+                b_val.append(value[0]); b_start.append(next_start)
+                raw_next, rewards, ends, finals, terms = [], [], [], [], []
+                for i, e in enumerate(envs):
+                    o, r, term, trunc, _ = e.step(int(action[i]))
+                    episode_return[i] += r
+                    episode_length[i] += 1
+                    done = term or trunc
+                    if done:
+                        returns.append(episode_return[i])
+                        episode_return[i], episode_length[i] = 0, 0
+                        finals.append((i, o[[0, 2]], trunc and not term))
+                        o, _ = e.reset()
+                    raw_next.append(o[[0, 2]]); rewards.append(r); ends.append(float(done))
+                steps += N
+                raw_next = np.array(raw_next, dtype=np.float32)
+                obs_rms.update(torch.as_tensor(raw_next))
+                next_obs = normalize(raw_next)
+                r = torch.tensor(rewards, dtype=torch.float64)
+                running_return = running_return * gamma + r
+                ret_rms.update(running_return)
+                r = (r / math.sqrt(float(ret_rms.var) + 1e-8)).clamp(-10, 10).float()
+                # A time limit is not a terminal state: fold gamma * V(s_final) into the reward.
+                for i, o, cut in finals:
+                    if cut:
+                        with torch.no_grad():
+                            s1 = ((state[0][0][:, i:i + 1], state[0][1][:, i:i + 1]), (state[1][0][:, i:i + 1], state[1][1][:, i:i + 1]))
+                            _, v, _ = agent(normalize(o[None]).unsqueeze(0), s1, torch.zeros(1, 1))
+                        r[i] += gamma * v[0, 0]
+                end = torch.tensor(ends)
+                running_return = running_return * (1 - end.double())
+                b_rew.append(r); b_end.append(end)
+                next_start = end
+                if len(returns) >= 20 and sum(returns[-20:]) / 20 >= 475:
+                    solved = True
+                    break
+            if solved:
+                break
+            # GAE(gamma, lambda).
+            with torch.no_grad():
+                _, last_value, _ = agent(next_obs.unsqueeze(0), state, torch.zeros(1, N))
+            values, rewards_t, ends_t = torch.stack(b_val), torch.stack(b_rew), torch.stack(b_end)
+            adv = torch.zeros(T, N)
+            last, next_value = torch.zeros(N), last_value[0]
+            for t in reversed(range(T)):
+                not_done = 1.0 - ends_t[t]
+                delta = rewards_t[t] + gamma * next_value * not_done - values[t]
+                last = delta + gamma * lam * not_done * last
+                adv[t] = last
+                next_value = values[t]
+            ret = adv + values
+            # Update: 20 epochs of one minibatch (all 8 sequences of 32).
+            remaining = 1.0 - steps / budget
+            for g in opt.param_groups:
+                g["lr"] = lr0 * remaining
+            clip = clip0 * remaining
+            obs_b, act_b, logp_b = torch.stack(b_obs), torch.stack(b_act), torch.stack(b_logp)
+            start_b = torch.stack(b_start)
+            for _ in range(epochs):
+                logits, new_v, _ = agent(obs_b, stored, start_b)
+                dist = torch.distributions.Categorical(logits=logits)
+                logratio = dist.log_prob(act_b) - logp_b
+                ratio = logratio.exp()
+                a = (adv - adv.mean()) / (adv.std() + 1e-8)
+                pg = torch.max(-a * ratio, -a * ratio.clamp(1 - clip, 1 + clip)).mean()
+                v_loss = ((new_v - ret) ** 2).mean()
+                loss = pg + 0.5 * v_loss
+                opt.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(agent.parameters(), 0.5)
+                opt.step()
+        seconds = time.perf_counter() - start
+        print(f"  pytorch ppo_lstm_stateless_cartpole_solve seed {seed}: {steps} env steps, {len(returns)} episodes, {seconds:.3f} s",
+              file=sys.stderr, flush=True)
+        if not solved:
+            raise RuntimeError(f"not solved in {steps} steps (seed {seed})")
+        return seconds
+
     seeds = iter(range(1 << 30))
     impala_seeds = iter(range(1 << 30))
+    ppo_seeds = iter(range(1 << 30))
     from impala import impala_frames_per_second
     cases = {
         "drqn_tmaze10_solve": lambda: drqn_solve(next(seeds)),
         "impala_cartpole_frames_per_s": lambda: impala_frames_per_second(next(impala_seeds)),
+        "ppo_lstm_stateless_cartpole_solve": lambda: ppo_lstm_solve(next(ppo_seeds)),
     }
     print(json.dumps({"ready": True, "peer_name": f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"}), flush=True)
     for line in sys.stdin:

@@ -107,12 +107,19 @@ public protocol OnPolicyLearner: Learner, RolloutPolicy {
     var discount: Double { get }
     /// Throws an `AlgorithmError` naming both sides when the learner cannot act in `environment`.
     func checkCompatible(with environment: some BatchedEnvironment) throws
+    /// Called once before a training run of `steps` environment steps (what schedules that
+    /// decay over the run, such as PPO's linear learning-rate decay, count down from).
+    func beginTraining(steps: Int) throws
     /// Forgets every copy's recurrent state (start of training).
     func resetState() throws
     /// Learns from a full rollout, adding its metrics to `metrics`.
     func learn(from rollout: RolloutBuffer, metrics: inout [String: Double]) throws
     /// A policy acting greedily (or by its mean) with its own recurrent state, for evaluation.
     func greedyPolicy() throws -> any Policy
+}
+
+extension OnPolicyLearner {
+    public func beginTraining(steps: Int) throws {}
 }
 
 /// A learner trained from a fixed dataset, with no environment.

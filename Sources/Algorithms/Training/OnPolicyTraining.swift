@@ -34,6 +34,7 @@ public func train<B: BatchedEnvironment>(
     let recorder = RunRecorder(learner, title: "\(learner.algorithm) on \(environment.name)", options: options, callbacks: callbacks)
     let run = recorder.run
 
+    try learner.beginTraining(steps: (steps / (T * n)) * T * n)
     var collector = try RolloutCollector(environment, seed: options.seed, discount: learner.discount)
     defer { environment = collector.environment }
     try learner.resetState()
@@ -70,4 +71,13 @@ public func train<B: BatchedEnvironment>(
         if recorder.shouldStop() { break }
     }
     return recorder.finish(steps: step)
+}
+
+/// A callback that stops training once the mean return of the last `window` episodes
+/// reaches `threshold` (the zoo's "solved": CartPole-v1 at 475 over 100 episodes).
+public func stopWhenMeanReturn(_ threshold: Double, window: Int = 100) -> TrainingCallback {
+    { event, run in
+        guard case .episodeEnded = event, run.episodeReturns.count >= window else { return .continue }
+        return (run.meanReturn(last: window) ?? -.infinity) >= threshold ? .stop : .continue
+    }
 }

@@ -51,8 +51,10 @@ public struct RolloutCollector<B: BatchedEnvironment> {
             let observations = environment.observations
             let step = try policy.act(observations, episodeStarts: starts)
             try environment.step(actionRows: step.actions)
-            let raw = environment.rewards
-            var rewards = raw.map { Float($0) }
+            // The learner learns from the environment's rewards (normalised, if it is
+            // wrapped so); episode statistics use the original ones.
+            let raw = environment.originalRewards
+            var rewards = environment.rewards.map { Float($0) }
             let terminated = environment.terminations, truncated = environment.truncations
             let cut = (0..<n).filter { truncated[$0] && !terminated[$0] }
             if !cut.isEmpty {

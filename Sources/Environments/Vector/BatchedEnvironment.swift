@@ -16,8 +16,11 @@ public protocol BatchedEnvironment {
     var singleActionKind: ActionSpace { get }
     /// The latest observation of every copy, [N, observation size] row-major.
     var observations: [Float] { get }
-    /// The reward of every copy's last step, [N].
+    /// The reward of every copy's last step, [N] (what a learner learns from).
     var rewards: [Double] { get }
+    /// The rewards as the environments gave them, before any normalisation by a wrapper:
+    /// what episode returns are reported in. The same as `rewards` unless a wrapper scales them.
+    var originalRewards: [Double] { get }
     /// Whether every copy's last step ended its episode in a terminal state, [N].
     var terminations: [Bool] { get }
     /// Whether every copy's last step was cut by a time limit, [N].
@@ -29,6 +32,10 @@ public protocol BatchedEnvironment {
     mutating func reset(seed: UInt64?) throws
     /// Steps every copy with its row of `actions` ([N, width] row-major).
     mutating func step(actionRows actions: [Float]) throws
+}
+
+extension BatchedEnvironment {
+    public var originalRewards: [Double] { rewards }
 }
 
 extension VectorEnvironment: BatchedEnvironment {
