@@ -13,7 +13,7 @@ public enum Registry {
         "RepeatFirst", "RepeatPrevious", "CountRecall", "Autoencode",
         "StatelessCartPole", "NoisyStatelessCartPole", "MultiArmedBandit",
         "BernoulliBandits", "RandomTabularMDP",
-    ]
+    ] + languageIds
 
     /// The environment `id` built with `arguments`.
     public static func make(_ id: String, _ arguments: [String: InfoValue] = [:]) throws(EnvironmentError) -> AnyEnvironment {
@@ -61,6 +61,7 @@ public enum Registry {
                                        horizon: try args.int("horizon", 10),
                                        episodesPerTrial: try args.int("episodesPerTrial", 10))
         default:
+            if let language = try makeLanguage(id, &args) { env = language; break }
             throw .invalidArgument(environment: "Registry", argument: "id", value: "\"\(id)\"",
                                    allowed: ids.joined(separator: ", "))
         }
