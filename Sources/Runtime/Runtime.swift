@@ -235,6 +235,7 @@ public enum Runtime {
         installPlots(in: interpreter, session: session)
         installLessonBindings(in: interpreter, session: session)
         installDistributions(in: interpreter, session: session)
+        installLanguageModels(in: interpreter, session: session)
 
         // MARK: Environments
         for entry in Registry.entries { b.environment(entry) }

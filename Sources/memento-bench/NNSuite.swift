@@ -10,6 +10,8 @@ func nnSuite() -> [BenchCase] {
         lstmCase("lstm_train_step_small", input: 16, hidden: 32, batch: 16, steps: 16),
         gptCase("gpt_train_step", GPTConfig(vocabSize: 64, contextLength: 64, dModel: 128, heads: 4, layers: 2), batch: 32),
         gptCase("gpt_train_step_tiny", GPTConfig(vocabSize: 64, contextLength: 32, dModel: 64, heads: 4, layers: 1), batch: 16),
+        lmGenerateCase(),
+        gptCase("lm_train_step", lessonLM, batch: 32),
     ]
 }
 
@@ -50,5 +52,23 @@ func gptCase(_ name: String, _ config: GPTConfig, batch: Int) -> BenchCase {
             try opt.step()
         }
         return seconds / Double(calls) * 1e3
+    }
+}
+
+/// The lessons' language model: 2 layers, d_model 128, 4 heads, over the 201 tokens of the
+/// lesson's BPE tokenizer (3 specials, 48 characters, 150 merges).
+let lessonLM = GPTConfig(vocabSize: 201, contextLength: 64, dModel: 128, heads: 4, layers: 2)
+
+/// Sampling from the lessons' GPT with a KV cache: batch 32, a one-token prompt, 64 new
+/// tokens (temperature 1), in generated tokens per second.
+func lmGenerateCase() -> BenchCase {
+    BenchCase(suite: "nn", name: "lm_generate_tokens_per_s", unit: "tokens/s", better: .higher, peerCase: "lm_generate_tokens_per_s", noPeerReason: nil) {
+        var rng = RNG(seed: 3)
+        let gpt = try GPT(lessonLM, rng: &rng)
+        let prompts = [[Int]](repeating: [1], count: 32)
+        let (calls, seconds) = try timed(atLeast: 0.25) {
+            _ = try gpt.generate(prompts: prompts, maxNewTokens: 64, rng: &rng)
+        }
+        return Double(calls * 32 * 64) / seconds
     }
 }

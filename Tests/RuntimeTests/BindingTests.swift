@@ -71,7 +71,7 @@ struct BindingTests {
         let (interpreter, session) = makeRuntime()
         #expect(Set(session.bindings.map(\.kind)) == [.algorithm, .environment, .layer, .optimizer])
         #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN"])
-        #expect(session.bindings.filter { $0.kind == .environment }.count == 13)
+        #expect(session.bindings.filter { $0.kind == .environment }.count == 16)
         var checked = 0
         for binding in session.bindings {
             for f in binding.fields where !f.isRequired {

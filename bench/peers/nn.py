@@ -76,10 +76,10 @@ def main():
                 h = blk(h)
             return self.ln_f(h) @ self.tok.weight.t()  # tied head
 
-    def gpt_case(vocab, ctx, d, heads, layers, batch):
+    def gpt_case(vocab, ctx, d, heads, layers, batch, ctx_used=None):
         model = GPT(vocab, ctx, d, heads, layers)
         opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
-        tokens = torch.randint(0, vocab, (batch, ctx + 1))
+        tokens = torch.randint(0, vocab, (batch, (ctx_used or ctx) + 1))
         inp, tgt = tokens[:, :-1], tokens[:, 1:]
 
         def step():
@@ -92,11 +92,43 @@ def main():
         calls, secs = timed(step)
         return secs / calls * 1e3
 
+    def lm_generate(vocab, ctx, d, heads, layers, batch, new_tokens):
+        # The same GPT sampled with a key-value cache: each step feeds one token per row,
+        # appends its keys and values to preallocated per-layer buffers, and attends over them.
+        model = GPT(vocab, ctx, d, heads, layers).eval()
+        hs = d // heads
+
+        def step(tokens, pos, cache_k, cache_v):
+            h = model.tok(tokens) + model.pos[pos]                      # [B, C]
+            for l, blk in enumerate(model.blocks):
+                q, k, v = blk.qkv(blk.ln1(h)).split(d, dim=1)
+                cache_k[l][:, :, pos] = k.view(batch, heads, hs)
+                cache_v[l][:, :, pos] = v.view(batch, heads, hs)
+                att = (cache_k[l][:, :, : pos + 1] @ q.view(batch, heads, hs, 1)).squeeze(-1) / math.sqrt(hs)  # [B, nh, T]
+                y = (att.softmax(-1).unsqueeze(2) @ cache_v[l][:, :, : pos + 1]).reshape(batch, d)
+                h = h + blk.proj(y)
+                h = h + blk.fc_out(F.gelu(blk.fc(blk.ln2(h))))
+            return model.ln_f(h) @ model.tok.weight.t()
+
+        def generate():
+            with torch.inference_mode():
+                cache_k = [torch.empty(batch, heads, ctx, hs) for _ in range(layers)]
+                cache_v = [torch.empty(batch, heads, ctx, hs) for _ in range(layers)]
+                tokens = torch.ones(batch, dtype=torch.long)
+                for pos in range(new_tokens):
+                    logits = step(tokens, pos, cache_k, cache_v)
+                    tokens = torch.multinomial(logits.softmax(-1), 1).squeeze(1)
+
+        calls, secs = timed(generate)
+        return calls * batch * new_tokens / secs
+
     cases = {
         "lstm_train_step": lambda: lstm_case(16, 128, 32, 64),
         "lstm_train_step_small": lambda: lstm_case(16, 32, 16, 16),
         "gpt_train_step": lambda: gpt_case(64, 64, 128, 4, 2, 32),
         "gpt_train_step_tiny": lambda: gpt_case(64, 32, 64, 4, 1, 16),
+        "lm_generate_tokens_per_s": lambda: lm_generate(201, 64, 128, 4, 2, 32, 64),
+        "lm_train_step": lambda: gpt_case(201, 64, 128, 4, 2, 32),
     }
     print(json.dumps({"ready": True, "peer_name": f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"}), flush=True)
     for line in sys.stdin:

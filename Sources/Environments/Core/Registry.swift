@@ -74,7 +74,7 @@ public enum Registry {
                                   ConfigField("episodes_per_trial", \.episodesPerTrial, "inner episodes per trial", .atLeast(1))]) { v in
             try RandomTabularMDP(states: v[\.states], actions: v[\.actions], horizon: v[\.horizon], episodesPerTrial: v[\.episodesPerTrial])
         },
-    ]
+    ] + languageEntries
 
     /// The ids `make` knows, in a stable order.
     public static let ids: [String] = entries.map(\.id)
