@@ -30,15 +30,17 @@ public struct BehaviourCloningConfig: Sendable {
 
     public init() {}
 
-    /// The fields as the language names them: (name, doc). Declared once, beside the config.
-    public static let fields: [(name: String, doc: String)] = [
-        ("context", "K, the observations the policy sees side by side (1: the current one)"),
-        ("fraction", "clone only this fraction of the episodes with the highest returns (%BC)"),
-        ("lr", "α, Adam's learning rate"),
-        ("batch_size", "steps per minibatch"),
-        ("max_grad_norm", "clip the gradient's global norm to this (nil: never)"),
-        ("seed", "the seed of minibatch sampling"),
-    ]
+    /// The settings as the language names them, each declared once (see `ConfigField`).
+    public static var fields: [ConfigField<BehaviourCloningConfig>] {
+        [
+            ConfigField("context", \.context, "K, the observations the policy sees side by side (1: the current one)"),
+            ConfigField("fraction", \.fraction, "clone only this fraction of the episodes with the highest returns (%BC)"),
+            ConfigField("lr", \.learningRate, "α, Adam's learning rate"),
+            ConfigField("batch_size", \.batchSize, "steps per minibatch"),
+            ConfigField("max_grad_norm", \.maxGradNorm, "clip the gradient's global norm to this (nil: never)"),
+            ConfigField("seed", \.seed, "the seed of minibatch sampling"),
+        ]
+    }
 
     func validate() throws {
         let c = "BC"

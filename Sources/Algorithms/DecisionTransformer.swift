@@ -55,24 +55,26 @@ public struct DecisionTransformerConfig: Sendable {
 
     public init() {}
 
-    /// The fields as the language names them: (name, doc). Declared once, beside the config.
-    public static let fields: [(name: String, doc: String)] = [
-        ("context", "K, the steps in the context (3K tokens)"),
-        ("embedding", "C, the embedding width"),
-        ("layers", "Transformer blocks"),
-        ("heads", "attention heads per block"),
-        ("dropout", "dropout in the Transformer"),
-        ("lr", "AdamW's learning rate"),
-        ("weight_decay", "AdamW's decoupled weight decay λ"),
-        ("warmup", "updates over which the learning rate rises linearly from 0"),
-        ("batch_size", "windows per minibatch"),
-        ("max_grad_norm", "clip the gradient's global norm to this (nil: never)"),
-        ("return_scale", "returns-to-go are divided by this before they are embedded"),
-        ("max_timestep", "the largest timestep embedded + 1 (nil: the longest episode)"),
-        ("target_return", "the return asked for at evaluation (nil: the best in the data)"),
-        ("sample", "sample actions at evaluation instead of taking the argmax"),
-        ("seed", "the seed of initialisation, sampling and dropout"),
-    ]
+    /// The settings as the language names them, each declared once (see `ConfigField`).
+    public static var fields: [ConfigField<DecisionTransformerConfig>] {
+        [
+            ConfigField("context", \.context, "K, the steps in the context (3K tokens)"),
+            ConfigField("embedding", \.embedding, "C, the embedding width"),
+            ConfigField("layers", \.layers, "Transformer blocks"),
+            ConfigField("heads", \.heads, "attention heads per block"),
+            ConfigField("dropout", \.dropout, "dropout in the Transformer"),
+            ConfigField("lr", \.learningRate, "AdamW's learning rate"),
+            ConfigField("weight_decay", \.weightDecay, "AdamW's decoupled weight decay λ"),
+            ConfigField("warmup", \.warmupUpdates, "updates over which the learning rate rises linearly from 0"),
+            ConfigField("batch_size", \.batchSize, "windows per minibatch"),
+            ConfigField("max_grad_norm", \.maxGradNorm, "clip the gradient's global norm to this (nil: never)"),
+            ConfigField("return_scale", \.returnScale, "returns-to-go are divided by this before they are embedded"),
+            ConfigField("max_timestep", \.maxTimestep, "the largest timestep embedded + 1 (nil: the longest episode)"),
+            ConfigField("target_return", \.targetReturn, "the return asked for at evaluation (nil: the best in the data)"),
+            ConfigField("sample", \.sampleActions, "sample actions at evaluation instead of taking the argmax"),
+            ConfigField("seed", \.seed, "the seed of initialisation, sampling and dropout"),
+        ]
+    }
 
     func validate() throws {
         let c = "DecisionTransformer"

@@ -39,18 +39,20 @@ public struct IQLConfig: Sendable {
 
     public init() {}
 
-    /// The fields as the language names them: (name, doc). Declared once, beside the config.
-    public static let fields: [(name: String, doc: String)] = [
-        ("gamma", "γ, the discount factor"),
-        ("expectile", "τ, the expectile of V (0.5: the data's value; near 1: the best in the data)"),
-        ("beta", "β, the inverse temperature of advantage-weighted regression"),
-        ("max_weight", "the clip of the advantage weights exp(β A)"),
-        ("lr", "Adam's learning rate for Q, V and π"),
-        ("target_update_rate", "α, the Polyak rate of the target Q-network"),
-        ("batch_size", "transitions per minibatch"),
-        ("hidden_size", "the width of the hidden layers of the networks"),
-        ("seed", "the seed of initialisation and sampling"),
-    ]
+    /// The settings as the language names them, each declared once (see `ConfigField`).
+    public static var fields: [ConfigField<IQLConfig>] {
+        [
+            ConfigField("gamma", \.gamma, "γ, the discount factor"),
+            ConfigField("expectile", \.expectile, "τ, the expectile of V (0.5: the data's value; near 1: the best in the data)"),
+            ConfigField("beta", \.beta, "β, the inverse temperature of advantage-weighted regression"),
+            ConfigField("max_weight", \.maxWeight, "the clip of the advantage weights exp(β A)"),
+            ConfigField("lr", \.learningRate, "Adam's learning rate for Q, V and π"),
+            ConfigField("target_update_rate", \.targetUpdateRate, "α, the Polyak rate of the target Q-network"),
+            ConfigField("batch_size", \.batchSize, "transitions per minibatch"),
+            ConfigField("hidden_size", \.hiddenSize, "the width of the hidden layers of the networks"),
+            ConfigField("seed", \.seed, "the seed of initialisation and sampling"),
+        ]
+    }
 
     func validate() throws {
         let c = "IQL"

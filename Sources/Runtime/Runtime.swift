@@ -214,6 +214,7 @@ public enum Runtime {
         }
 
         installAlgorithms(in: interpreter, session: session)
+        installOfflineBindings(in: interpreter, session: session)
         installPlots(in: interpreter, session: session)
         installLessonBindings(in: interpreter, session: session)
         installDistributions(in: interpreter, session: session)
