@@ -28,7 +28,7 @@ struct OfflineBindingTests {
         #expect(r.output == "50 true 0\ntrue true\n5\n20 20 50%BC\n3 true\n4\n", "\(r.output)")
     }
 
-    @Test("Bad input: another environment's data, a target that is not a number, a context longer than the model's")
+    @Test("Bad input: another environment's data, a target that is not a number, steps instead of updates, a misspelt keyword")
     func badInput() {
         let other = runScript("""
         let data = collect(TMaze(length: 3), episodes: 5)
