@@ -296,6 +296,13 @@ extension Runtime {
             return .host(OfflineLearnerObject(try IQL(dataset: dataset(a[0], "IQL"), config: c), session: session))
         }
 
+        def("attention", ["q", "k", "v", NativeParameter("causal", default: .bool(true))],
+            doc: "attention(q, k, v, causal: true): the engine's softmax(q·kᵀ/√d + mask)·v on [batch, time, d] tensors; a record (output, weights [batch, time, time]).") { a, _ in
+            let (y, w) = try scaledDotProductAttention(a[0].toTensor("attention: q"), a[1].toTensor("attention: k"), a[2].toTensor("attention: v"),
+                                                       causal: a[3].toBool("attention: causal"))
+            return .makeRecord([("output", .host(TensorObject(y))), ("weights", .host(TensorObject(w)))])
+        }
+
         // MARK: train(learner, updates: n)
         // The online `train(agent, on:, steps:)` stays as it is; this one takes offline
         // learners and hands every other call to it.
