@@ -15,6 +15,12 @@
 //  DQN.swift   Mnih et al. (2015) with Double DQN (van Hasselt et al. 2016), Huber loss
 //  DRQN.swift  Hausknecht & Stone (2015) with R2D2's replay strategies (Kapturowski et
 //              al. 2019): zero start, burn-in, stored state, both; and ΔQ
+//  Datasets/   `TrajectoryDataset` (offline data: steps back to back with timesteps and
+//              returns-to-go, collected from any policy, %BC's filterTop, safetensors files)
+//  Losses/     IQL's expectile loss and advantage weights (reused by ILQL)
+//  BehaviourCloning.swift  BC on a context window and %BC (Chen et al. 2021)
+//  DecisionTransformer.swift  Chen et al. (2021): return-conditioned sequence modelling
+//  IQL.swift   Kostrikov et al. (2021), discrete actions
 //  Baselines/  exact Tiger baselines: the Bayes filter, finite-horizon value iteration
 //              over beliefs, and the best memoryless policy
 //
