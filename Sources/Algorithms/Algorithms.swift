@@ -18,6 +18,12 @@
 //  IMPALA.swift Espeholt et al. (2018): actors with lagging policies, V-trace
 //  Baselines/   exact Tiger baselines: the Bayes filter, finite-horizon value iteration
 //               over beliefs, and the best memoryless policy
+//  Datasets/    `TrajectoryDataset` (offline data: steps back to back with timesteps and
+//               returns-to-go, collected from any policy, %BC's filterTop, safetensors files)
+//  Losses/      IQL's expectile loss and advantage weights (reused by ILQL)
+//  BehaviourCloning.swift     BC on a context window and %BC (Chen et al. 2021)
+//  DecisionTransformer.swift  Chen et al. (2021): return-conditioned sequence modelling
+//  IQL.swift    Kostrikov et al. (2021), discrete actions
 //
 // Everything is deterministic given the seeds; bad combinations of agent, network and
 // environment throw an `AlgorithmError` naming both sides.

@@ -170,6 +170,20 @@ struct Binder {
         }
     }
 
+    /// `NAME(leading…, field: value, …)`: a learner built at once from its leading arguments
+    /// and its configuration (an offline learner owns its data from the start). `config`
+    /// reads the configuration back from the object a call returned.
+    func learner<C: Configurable>(_ name: String, _ config: C.Type, leading: [(name: String, doc: String)], doc: String,
+                                  config read: @escaping (Value) -> C?,
+                                  build: @escaping (C, Arguments, Interpreter) throws -> HostObject) {
+        define(name, leading: leading, fields: C.fieldInfos, doc: doc, kind: .algorithm,
+               readBack: { v in read(v)?.fieldValues }) { args, reader, it in
+            let values = try reader.values(args)
+            let c = try reader.run { try C(values) }
+            return .host(try build(c, args, it))
+        }
+    }
+
     // MARK: Environments
 
     /// `NAME(field: value, …)` for a registry entry, with its observation layout in `:help`.

@@ -1,3 +1,4 @@
+import Algorithms
 import Foundation
 import NeuralNets
 import TensorCore
@@ -12,6 +13,7 @@ func nnSuite() -> [BenchCase] {
         gptCase("gpt_train_step_tiny", GPTConfig(vocabSize: 64, contextLength: 32, dModel: 64, heads: 4, layers: 1), batch: 16),
         lmGenerateCase(),
         gptCase("lm_train_step", lessonLM, batch: 32),
+        dtCase(),
     ]
 }
 
@@ -70,5 +72,31 @@ func lmGenerateCase() -> BenchCase {
             _ = try gpt.generate(prompts: prompts, maxNewTokens: 64, rng: &rng)
         }
         return Double(calls * 32 * 64) / seconds
+    }
+}
+
+/// The Decision Transformer with kzl/decision-transformer's gym settings (context 20,
+/// embedding 128, 3 layers, 1 head, dropout 0.1, batch 64, AdamW lr 1e-4 with weight decay
+/// 1e-4, gradient norm clipped at 0.25) on Hopper's sizes (11 state floats, 3 continuous
+/// actions, MSE): one training step on a fixed batch of windows, in ms.
+func dtCase() -> BenchCase {
+    BenchCase(suite: "nn", name: "dt_train_step", unit: "ms", better: .lower, peerCase: "dt_train_step", noPeerReason: nil) {
+        var rng = RNG(seed: 3)
+        let (B, K, obs, act) = (64, 20, 11, 3)
+        let model = try DecisionTransformerModel(observationSize: obs, actionCount: nil, actionSize: act, context: K, embedding: 128,
+                                                 layers: 3, heads: 1, dropout: 0.1, maxTimestep: 1000, rng: &rng)
+        let opt = try AdamW(model, learningRate: 1e-4, weightDecay: 1e-4)
+        let returns = try Tensor.normal([B, K], rng: &rng), states = try Tensor.normal([B, K, obs], rng: &rng)
+        let actions = try Tensor.uniform([B, K, act], low: -1, high: 1, rng: &rng)
+        let timesteps = (0..<(B * K)).map { _ in rng.int(below: 1000) }
+        let (calls, seconds) = try timed(atLeast: 0.25) {
+            opt.zeroGrad()
+            let predicted = try model(returns: returns, states: states, actions: actions, timesteps: timesteps)
+            let loss = try mseLoss(predicted, actions)
+            try loss.backward()
+            try clipGradNorm(opt.parameters, maxNorm: 0.25)
+            try opt.step()
+        }
+        return seconds / Double(calls) * 1e3
     }
 }

@@ -61,7 +61,10 @@ func source(_ v: FieldValue) -> String {
 struct BindingTests {
     /// Leading arguments and values for the required fields, so that each binding can be
     /// called with one field changed.
-    static let leading = ["network": "Linear(4, 3)", "model": "Linear(2, 2)"]
+    static let leading = ["network": "Linear(4, 3)", "model": "Linear(2, 2)", "data": "collect(CartPole(), episodes: 3)"]
+    /// Leading arguments that differ for one binding, or for one of its fields ("BC.context"):
+    /// BC's network must fit CartPole's data, two observations side by side when context is 2.
+    static let leadingFor: [String: [String: String]] = ["BC": ["network": "Linear(4, 2)"], "BC.context": ["network": "Linear(8, 2)"]]
     static let required: [String: String] = [
         "inputs": "4", "outputs": "6", "hidden": "6", "count": "5", "dimension": "4", "p": "0.25", "sizes": "[4, 8, 2]",
         "d_model": "8", "heads": "2", "vocab_size": "7", "context_length": "6",
@@ -70,7 +73,7 @@ struct BindingTests {
     @Test func everyKeywordReachesItsField() throws {
         let (interpreter, session) = makeRuntime()
         #expect(Set(session.bindings.map(\.kind)) == [.algorithm, .environment, .layer, .optimizer])
-        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN"])
+        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "BC", "DecisionTransformer", "IQL"])
         #expect(session.bindings.filter { $0.kind == .environment }.count == 16)
         var checked = 0
         for binding in session.bindings {
@@ -79,7 +82,7 @@ struct BindingTests {
             }
             for f in binding.fields {
                 guard let value = otherValue(f) else { Issue.record("no test value for \(binding.name).\(f.name)"); continue }
-                var args = binding.leading.map { Self.leading[$0]! }
+                var args = binding.leading.map { Self.leadingFor["\(binding.name).\(f.name)"]?[$0] ?? Self.leadingFor[binding.name]?[$0] ?? Self.leading[$0]! }
                 for g in binding.fields where g.isRequired && g.name != f.name { args.append("\(g.name): \(Self.required[g.name]!)") }
                 args.append("\(f.name): \(source(value))")
                 let call = "\(binding.name)(\(args.joined(separator: ", ")))"

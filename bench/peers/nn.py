@@ -62,6 +62,61 @@ def main():
             x = x + self.proj(y.transpose(1, 2).reshape(b, t, c))
             return x + self.fc_out(F.gelu(self.fc(self.ln2(x))))
 
+    class DropoutBlock(Block):
+        """The block with dropout on the attention and MLP outputs, as Memento's TransformerBlock."""
+        def __init__(self, d, heads, p):
+            super().__init__(d, heads)
+            self.drop = nn.Dropout(p)
+
+        def forward(self, x):
+            b, t, c = x.shape
+            q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+            q, k, v = (m.view(b, t, self.heads, c // self.heads).transpose(1, 2) for m in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.drop(self.proj(y.transpose(1, 2).reshape(b, t, c)))
+            return x + self.drop(self.fc_out(F.gelu(self.fc(self.ln2(x)))))
+
+    class DecisionTransformer(nn.Module):
+        """kzl/decision-transformer's model as Memento's DecisionTransformerModel builds it."""
+        def __init__(self, obs, act, k, d, heads, layers, p, max_t):
+            super().__init__()
+            self.embed_timestep = nn.Embedding(max_t, d)
+            self.embed_return, self.embed_state, self.embed_action = nn.Linear(1, d), nn.Linear(obs, d), nn.Linear(act, d)
+            self.embed_ln = nn.LayerNorm(d)
+            self.pos = nn.Parameter(torch.randn(3 * k, d) * 0.02)
+            self.blocks = nn.ModuleList([DropoutBlock(d, heads, p) for _ in range(layers)])
+            self.ln_f = nn.LayerNorm(d)
+            self.predict_action = nn.Linear(d, act)
+
+        def forward(self, returns, states, actions, timesteps):
+            b, k = states.shape[0], states.shape[1]
+            time = self.embed_timestep(timesteps)
+            r = self.embed_return(returns.unsqueeze(-1)) + time
+            s = self.embed_state(states) + time
+            a = self.embed_action(actions) + time
+            h = self.embed_ln(torch.stack([r, s, a], dim=2).reshape(b, 3 * k, -1)) + self.pos
+            for blk in self.blocks:
+                h = blk(h)
+            h = self.ln_f(h).reshape(b, k, 3, -1)[:, :, 1]
+            return torch.tanh(self.predict_action(h))
+
+    def dt_case(batch=64, k=20, obs=11, act=3):
+        model = DecisionTransformer(obs, act, k, 128, 1, 3, 0.1, 1000)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=1e-4)
+        returns, states = torch.randn(batch, k), torch.randn(batch, k, obs)
+        actions = torch.rand(batch, k, act) * 2 - 1
+        timesteps = torch.randint(0, 1000, (batch, k))
+
+        def step():
+            opt.zero_grad()
+            loss = F.mse_loss(model(returns, states, actions, timesteps), actions)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+            opt.step()
+
+        calls, secs = timed(step)
+        return secs / calls * 1e3
+
     class GPT(nn.Module):
         def __init__(self, vocab, ctx, d, heads, layers):
             super().__init__()
@@ -129,6 +184,7 @@ def main():
         "gpt_train_step_tiny": lambda: gpt_case(64, 32, 64, 4, 1, 16),
         "lm_generate_tokens_per_s": lambda: lm_generate(201, 64, 128, 4, 2, 32, 64),
         "lm_train_step": lambda: gpt_case(201, 64, 128, 4, 2, 32),
+        "dt_train_step": lambda: dt_case(),
     }
     print(json.dumps({"ready": True, "peer_name": f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"}), flush=True)
     for line in sys.stdin:

@@ -13,6 +13,7 @@ public func evaluate<E: Environment>(_ policy: any Policy, on environment: E, ep
         for _ in 0..<maxSteps {
             let result = try env.step(try policy.action(for: observation), into: &observation)
             total += result.reward
+            try policy.observe(reward: result.reward)
             if result.done { break }
         }
         returns.append(total)

@@ -137,6 +137,13 @@ public protocol Policy: AnyObject {
     func reset() throws
     /// The action for `observation`.
     func action(for observation: [Float]) throws -> Int
+    /// The reward the last action received: a return-conditioned policy (the Decision
+    /// Transformer) lowers its target return by it. Most policies ignore it.
+    func observe(reward: Double) throws
+}
+
+extension Policy {
+    public func observe(reward: Double) throws {}
 }
 
 /// A flag that asks a running `train` to stop after the current step, leaving the model

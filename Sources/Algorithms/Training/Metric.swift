@@ -48,4 +48,7 @@ public enum Metric {
     // Offline and supervised learning.
     /// A supervised (behaviour-cloning, return-conditioned) action loss.
     public static let actionLoss = "losses/action_loss"
+    /// The Q-function's regression loss of an offline learner (IQL's L_Q); its V loss is
+    /// `valueLoss`, its advantage-weighted policy loss `policyLoss`.
+    public static let qLoss = "losses/q_loss"
 }

@@ -77,6 +77,17 @@ public final class MultiHeadAttention: Module {
     }
 }
 
+/// Single-head scaled dot-product attention softmax(Q·Kᵀ/√d + mask)·V of q, k, v
+/// [B, T, d], by the fused core the layers use: (output [B, T, d], weights [B, T, T]).
+/// For checking an attention written by hand against the engine's.
+public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = true) throws -> (output: Tensor, weights: Tensor) {
+    guard q.rank == 3, q.shape == k.shape, q.shape == v.shape else {
+        throw LayerError("scaledDotProductAttention", "q, k and v must have one shape [batch, time, d], got \(shapeString(q.shape)), \(shapeString(k.shape)), \(shapeString(v.shape))")
+    }
+    let (y, w) = attentionCore(try Tensor.concat([q, k, v], axis: 2), heads: 1, causal: causal, padding: nil)
+    return (y, try w.reshape([q.shape[0], q.shape[1], q.shape[1]]))
+}
+
 /// The fused attention core: qkv [B, T, 3C] → (y [B, T, C], weights [B, nh, T, T]).
 func attentionCore(_ qkv: Tensor, heads nh: Int, causal: Bool, padding: Tensor?) -> (Tensor, Tensor) {
     let (B, T, C3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])

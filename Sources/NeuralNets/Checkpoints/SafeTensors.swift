@@ -87,6 +87,30 @@ public enum SafeTensors {
         try parseHeader(FileIO.read(path), file: path)
     }
 
+    /// The bytes of the file at `path` (errors name the file and the system's reason).
+    public static func readBytes(from path: String) throws -> [UInt8] { try FileIO.read(path) }
+
+    /// The size in bytes a file's header announces (8 + header + the end of the last
+    /// tensor), or nil when not even the header can be read: for "truncated" messages that
+    /// give both sizes.
+    public static func announcedSize(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 8 else { return nil }
+        var n: UInt64 = 0
+        for k in 0..<8 { n |= UInt64(bytes[k]) << (8 * UInt64(k)) }
+        guard n <= UInt64(maxHeaderLength) else { return nil }
+        let length = Int(n)
+        guard 8 + length <= bytes.count else { return 8 + length }
+        guard case .object(let members)? = try? JSONParser.parse(Array(bytes[8..<(8 + length)])) else { return nil }
+        var end = 0
+        for (name, value) in members where name != metadataKey {
+            guard case .object(let fields) = value,
+                  case .array(let offsets)? = fields.first(where: { $0.key == "data_offsets" })?.value,
+                  offsets.count == 2, case .integer(let stop) = offsets[1] else { return nil }
+            end = Swift.max(end, stop)
+        }
+        return 8 + length + end
+    }
+
     // MARK: - Bytes
 
     /// The file's bytes for `tensors` and `metadata`; `file` names the destination in errors.
