@@ -1,3 +1,4 @@
+import Configuration
 import Environments
 import Foundation
 import NeuralNets
@@ -135,6 +136,49 @@ public struct PPOConfig: Sendable {
         if let k = targetKL { try require(k > 0, c, "target_kl must be > 0, got \(k)") }
         if let l = sequenceLength { try require(l >= 1, c, "sequence_length (L) must be >= 1, got \(l)") }
     }
+}
+
+extension PolicyOptimizer: FieldChoice {}
+
+/// The settings as users set them (Stable Baselines' keyword names), each declared once;
+/// the defaults are `PPOConfig()`'s (PPO) or `PPOConfig.a2c()`'s (A2C).
+extension PPOConfig: Configurable {
+    public static let fields: [ConfigField<PPOConfig>] = [
+        ConfigField("n_envs", \.environmentCount, "N, the environment copies stepped together", .atLeast(1)),
+        ConfigField("n_steps", \.rolloutLength, "T, the steps each copy takes per rollout", .atLeast(1)),
+        ConfigField("batch_size", \.batchSize, "the minibatch size in steps (nil: T·N / n_minibatches); a multiple of L for a recurrent policy", .atLeast(1)),
+        ConfigField("n_minibatches", \.minibatches, "the minibatches per epoch when batch_size is nil (CleanRL's num_minibatches)", .atLeast(1)),
+        ConfigField("n_epochs", \.epochs, "K, the epochs over each rollout", .atLeast(1)),
+        ConfigField("learning_rate", \.learningRate, "α, the optimizer's step size", .positive),
+        ConfigField("anneal_lr", \.annealLearningRate, "decay α linearly to 0 over the training steps"),
+        ConfigField("gamma", \.gamma, "γ, the discount factor", .unit),
+        ConfigField("gae_lambda", \.lambda, "λ of GAE(γ, λ)", .unit),
+        ConfigField("clip_range", \.clipRange, "ε, the clip range of the probability ratio (nil: the plain policy gradient, as A2C)", .positive),
+        ConfigField("anneal_clip_range", \.annealClipRange, "decay ε linearly to 0 over the training steps"),
+        ConfigField("clip_range_vf", \.valueClipRange, "clip the value prediction to V_old ± this (nil: no clipping)", .positive),
+        ConfigField("vf_coef", \.valueCoefficient, "c₁, the weight of the value loss", .nonNegative),
+        ConfigField("ent_coef", \.entropyCoefficient, "c₂, the weight of the entropy bonus"),
+        ConfigField("max_grad_norm", \.maxGradNorm, "clip the gradient's global norm to this (nil: no clipping)", .positive),
+        ConfigField("normalize_advantage", \.normalizeAdvantages, "standardise Â within each minibatch"),
+        ConfigField("target_kl", \.targetKL, "stop a rollout's epochs once the approximate KL exceeds this (nil: never)", .positive),
+        ConfigField("sequence_length", \.sequenceLength, "L, the steps of the sequences a recurrent policy is re-run on (nil: n_steps)", .atLeast(1)),
+        ConfigField("mask_episode_starts", \.maskEpisodeStarts, "zero a recurrent policy's state at every episode start (false: the state runs on across episodes)"),
+        ConfigField("optimizer", \.optimizer, "adam (ε 1e-5) or rmsprop (α 0.99, ε 1e-5)"),
+        ConfigField("distribution", doc: "the policy's distribution: automatic (categorical for discrete actions, Normal for boxes), categorical or diagonal_normal",
+                    kind: .choice(["automatic", "categorical", "diagonal_normal"]), isOptional: false, bounds: nil, keyPath: FieldKey(\PPOConfig.distribution),
+                    read: { .string($0.distribution == .diagonalNormal ? "diagonal_normal" : $0.distribution.rawValue) },
+                    write: { c, v in
+                        if case .string(let s) = v { c.distribution = s == "diagonal_normal" ? .diagonalNormal : PolicyDistribution(rawValue: s) ?? .automatic }
+                    }),
+        ConfigField("log_std_init", \.initialLogStd, "log σ at the start, for a diagonal Normal policy"),
+        ConfigField("normalize", doc: "standardise observations and scale rewards by running statistics (the RL Zoo's normalize: true)",
+                    kind: .bool, isOptional: false, bounds: nil, keyPath: FieldKey(\PPOConfig.normalizeObservations),
+                    read: { .bool($0.normalizeObservations && $0.normalizeRewards) },
+                    write: { c, v in
+                        if case .bool(let on) = v { c.normalizeObservations = on; c.normalizeRewards = on }
+                    }),
+        ConfigField("seed", \.seed, "the seed of action sampling, minibatches and the value head's initialisation"),
+    ]
 }
 
 /// A PPO (or A2C) agent: a categorical or diagonal-Normal policy with a value function,

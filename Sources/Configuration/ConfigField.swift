@@ -178,6 +178,8 @@ extension ConfigField {
 extension Configurable {
     /// Every field with its default.
     public static var fieldInfos: [FieldInfo] { zip(fields, defaults).map { $0.info(default: $1) } }
+    /// Every field with its value in `prototype` as the default.
+    public static func fieldInfos(defaults prototype: Self) -> [FieldInfo] { fields.map { $0.info(default: $0.value(in: prototype)) } }
     /// Every field's value in this configuration, by name.
     public var fieldValues: [(name: String, value: FieldValue)] { Self.fields.map { ($0.name, $0.value(in: self)) } }
 }

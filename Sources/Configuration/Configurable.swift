@@ -20,7 +20,13 @@ extension Configurable {
     /// The defaults with `values` written over them, by field name. Throws for an unknown
     /// name (with a close name when there is one) and for a value the field refuses.
     public init(_ values: [(name: String, value: FieldValue)]) throws(FieldError) {
-        self.init()
+        try self.init(values, over: Self())
+    }
+
+    /// `prototype` with `values` written over it: a configuration whose defaults are another
+    /// preset's (A2C's settings of `PPOConfig`).
+    public init(_ values: [(name: String, value: FieldValue)], over prototype: Self) throws(FieldError) {
+        self = prototype
         let fields = Self.fields
         for (name, value) in values {
             guard let f = fields.first(where: { $0.name == name }) else { throw FieldError.unknown(name, among: fields.map(\.name)) }

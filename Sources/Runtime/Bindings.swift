@@ -118,8 +118,10 @@ struct FieldArguments {
 }
 
 /// The `:help` lines of a binding: the doc, then one row per parameter.
-func helpDetails(leading: [(name: String, doc: String)], fields: [FieldInfo], extra: [String] = []) -> [String] {
+func helpDetails(leading: [(name: String, doc: String)], optional: [(name: String, doc: String)] = [], fields: [FieldInfo],
+                 extra: [String] = []) -> [String] {
     var rows: [(String, String, String, String)] = leading.map { ($0.name, "required", "", $0.doc) }
+    rows += optional.map { ($0.name, "nil", "", $0.doc) }
     rows += fields.map { f in (f.name, f.isRequired ? "required" : "\(f.defaultValue)", f.accepts, f.doc) }
     let w0 = rows.map(\.0.count).max() ?? 0, w1 = rows.map(\.1.count).max() ?? 0, w2 = rows.map(\.2.count).max() ?? 0
     func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
@@ -133,21 +135,22 @@ struct Binder {
     let interpreter: Interpreter
     let session: Session
 
-    /// Defines `name` as a native function over `leading` arguments and `fields`.
-    private func define(_ name: String, leading: [(name: String, doc: String)], fields: [FieldInfo], doc: String,
-                        extra: [String] = [], kind: BindingInfo.Kind,
-                        readBack: @escaping (Value) -> [(name: String, value: FieldValue)]?,
-                        body: @escaping (Arguments, FieldArguments, Interpreter) throws -> Value) {
-        let parameters = leading.map { NativeParameter($0.name) }
+    /// Defines `name` as a native function over `leading` arguments, `optional` ones (nil by
+    /// default, before the fields: PPO's `critic`) and `fields`.
+    func define(_ name: String, leading: [(name: String, doc: String)], optional: [(name: String, doc: String)] = [],
+                fields: [FieldInfo], doc: String, extra: [String] = [], kind: BindingInfo.Kind,
+                readBack: @escaping (Value) -> [(name: String, value: FieldValue)]?,
+                body: @escaping (Arguments, FieldArguments, Interpreter) throws -> Value) {
+        let parameters = leading.map { NativeParameter($0.name) } + optional.map { NativeParameter($0.name, default: .nil) }
             + fields.map { f in f.isRequired ? NativeParameter(f.name) : NativeParameter(f.name, default: f.defaultValue.parameterDefault) }
         var signature = NativeFunction(name, parameters: parameters) { _, _ in .nil }.signature
         if signature.count > 100 {
             let shown = parameters.prefix(while: { $0.defaultValue == nil }).map(\.name)
             signature = "\(name)(\((shown + ["…"]).joined(separator: ", ")))"
         }
-        let reader = FieldArguments(callee: name, signature: signature, leading: leading.count, fields: fields)
+        let reader = FieldArguments(callee: name, signature: signature, leading: leading.count + optional.count, fields: fields)
         let f = NativeFunction(name, parameters: parameters, doc: "\(signature): \(doc)") { args, it in try body(args, reader, it) }
-        f.details = helpDetails(leading: leading, fields: fields, extra: extra)
+        f.details = helpDetails(leading: leading, optional: optional, fields: fields, extra: extra)
         interpreter.globals.define(name, .native(f))
         session.bindings.append(BindingInfo(name: name, kind: kind, doc: doc, leading: leading.map(\.name), fields: fields, readBack: readBack))
     }

@@ -12,107 +12,8 @@ import TensorCore
 //
 // `PPO` and `A2C` take a network (a pipeline ending in a Linear layer giving the logits,
 // with at most one LSTM / GRU / RNN in it: then the agent is recurrent PPO) and keyword
-// arguments named as Stable Baselines names them. Every keyword is declared once, in
-// `PPOConfig.languageFields`: its name, the paper's symbol in its doc, and how it reads and
-// writes the config; the defaults shown in signatures come from `PPOConfig()` (PPO) and
-// `PPOConfig.a2c()` (A2C).
-
-/// One `PPOConfig` field as the language names it.
-struct PolicyGradientField {
-    /// The keyword (snake_case, Stable Baselines' name).
-    let name: String
-    /// One line, with the paper's symbol.
-    let doc: String
-    /// The field's value in a config, as a signature default.
-    let read: (PPOConfig) -> NativeParameter.DefaultValue
-    /// Writes a script value into the config (the config's `validate` checks ranges).
-    let write: (inout PPOConfig, Value) throws -> Void
-}
-
-extension PPOConfig {
-    /// The language's keywords, in signature order.
-    static var languageFields: [PolicyGradientField] {
-        func int(_ name: String, _ doc: String, _ key: WritableKeyPath<PPOConfig, Int>) -> PolicyGradientField {
-            PolicyGradientField(name: name, doc: doc, read: { .int($0[keyPath: key]) },
-                                write: { c, v in c[keyPath: key] = try v.toInt(name) })
-        }
-        func optionalInt(_ name: String, _ doc: String, _ key: WritableKeyPath<PPOConfig, Int?>) -> PolicyGradientField {
-            PolicyGradientField(name: name, doc: doc, read: { $0[keyPath: key].map { .int($0) } ?? .nil },
-                                write: { c, v in c[keyPath: key] = v.isNil ? nil : try v.toInt(name) })
-        }
-        func double(_ name: String, _ doc: String, _ key: WritableKeyPath<PPOConfig, Double>) -> PolicyGradientField {
-            PolicyGradientField(name: name, doc: doc, read: { .float($0[keyPath: key]) },
-                                write: { c, v in c[keyPath: key] = try v.toDouble(name) })
-        }
-        func optionalDouble(_ name: String, _ doc: String, _ key: WritableKeyPath<PPOConfig, Double?>) -> PolicyGradientField {
-            PolicyGradientField(name: name, doc: doc, read: { $0[keyPath: key].map { .float($0) } ?? .nil },
-                                write: { c, v in c[keyPath: key] = v.isNil ? nil : try v.toDouble(name) })
-        }
-        func float(_ name: String, _ doc: String, _ key: WritableKeyPath<PPOConfig, Float>) -> PolicyGradientField {
-            PolicyGradientField(name: name, doc: doc, read: { .float(shortest($0[keyPath: key])) },
-                                write: { c, v in c[keyPath: key] = try v.toFloat(name) })
-        }
-        func bool(_ name: String, _ doc: String, _ key: WritableKeyPath<PPOConfig, Bool>) -> PolicyGradientField {
-            PolicyGradientField(name: name, doc: doc, read: { .bool($0[keyPath: key]) },
-                                write: { c, v in c[keyPath: key] = try v.toBool(name) })
-        }
-        return [
-            int("n_envs", "N, the environment copies stepped together", \.environmentCount),
-            int("n_steps", "T, the steps each copy takes per rollout", \.rolloutLength),
-            optionalInt("batch_size", "the minibatch size in steps (nil: T·N / n_minibatches); a multiple of L for a recurrent policy", \.batchSize),
-            int("n_minibatches", "the minibatches per epoch when batch_size is nil (CleanRL's num_minibatches)", \.minibatches),
-            int("n_epochs", "K, the epochs over each rollout", \.epochs),
-            float("learning_rate", "α, the optimizer's step size", \.learningRate),
-            bool("anneal_lr", "decay α linearly to 0 over the training steps", \.annealLearningRate),
-            double("gamma", "γ, the discount factor, in [0, 1]", \.gamma),
-            double("gae_lambda", "λ of GAE(γ, λ), in [0, 1]", \.lambda),
-            optionalDouble("clip_range", "ε, the clip range of the probability ratio (nil: the plain policy gradient, as A2C)", \.clipRange),
-            bool("anneal_clip_range", "decay ε linearly to 0 over the training steps", \.annealClipRange),
-            optionalDouble("clip_range_vf", "clip the value prediction to V_old ± this (nil: no clipping)", \.valueClipRange),
-            double("vf_coef", "c₁, the weight of the value loss", \.valueCoefficient),
-            double("ent_coef", "c₂, the weight of the entropy bonus", \.entropyCoefficient),
-            PolicyGradientField(name: "max_grad_norm", doc: "clip the gradient's global norm to this (nil: no clipping)",
-                                read: { $0.maxGradNorm.map { .float(shortest($0)) } ?? .nil },
-                                write: { c, v in c.maxGradNorm = v.isNil ? nil : try v.toFloat("max_grad_norm") }),
-            bool("normalize_advantage", "standardise Â within each minibatch", \.normalizeAdvantages),
-            optionalDouble("target_kl", "stop a rollout's epochs once the approximate KL exceeds this (nil: never)", \.targetKL),
-            optionalInt("sequence_length", "L, the steps of the sequences a recurrent policy is re-run on (nil: n_steps)", \.sequenceLength),
-            bool("mask_episode_starts", "zero a recurrent policy's state at every episode start (false: the state runs on across episodes)", \.maskEpisodeStarts),
-            PolicyGradientField(name: "optimizer", doc: "\"adam\" (ε 1e-5) or \"rmsprop\" (α 0.99, ε 1e-5)",
-                                read: { .string($0.optimizer.rawValue) },
-                                write: { c, v in
-                                    let s = try v.toStringValue("optimizer")
-                                    guard let o = PolicyOptimizer(rawValue: s) else { throw HostError("optimizer must be \"adam\" or \"rmsprop\", got \"\(s)\"") }
-                                    c.optimizer = o
-                                }),
-            PolicyGradientField(name: "distribution", doc: "\"automatic\", \"categorical\" or \"diagonal_normal\"",
-                                read: { .string($0.distribution == .diagonalNormal ? "diagonal_normal" : $0.distribution.rawValue) },
-                                write: { c, v in
-                                    let s = try v.toStringValue("distribution")
-                                    switch s {
-                                    case "automatic": c.distribution = .automatic
-                                    case "categorical": c.distribution = .categorical
-                                    case "diagonal_normal": c.distribution = .diagonalNormal
-                                    default: throw HostError("distribution must be \"automatic\", \"categorical\" or \"diagonal_normal\", got \"\(s)\"")
-                                    }
-                                }),
-            float("log_std_init", "log σ at the start, for a diagonal Normal policy", \.initialLogStd),
-            PolicyGradientField(name: "normalize", doc: "standardise observations and scale rewards by running statistics (the RL Zoo's normalize: true)",
-                                read: { .bool($0.normalizeObservations && $0.normalizeRewards) },
-                                write: { c, v in
-                                    let on = try v.toBool("normalize")
-                                    c.normalizeObservations = on
-                                    c.normalizeRewards = on
-                                }),
-            PolicyGradientField(name: "seed", doc: "the seed of action sampling, minibatches and the value head's initialisation",
-                                read: { .int(Int(truncatingIfNeeded: $0.seed)) },
-                                write: { c, v in c.seed = UInt64(truncatingIfNeeded: try v.toInt("seed")) }),
-        ]
-    }
-}
-
-/// A Float as the Double with the same shortest decimal form (2.5e-4, not 0.000250000011…).
-private func shortest(_ x: Float) -> Double { Double("\(x)") ?? Double(x) }
+// arguments named as Stable Baselines names them, declared once in `PPOConfig.fields`; the
+// defaults shown in signatures come from `PPOConfig()` (PPO) and `PPOConfig.a2c()` (A2C).
 
 /// A policy-gradient algorithm with its network and settings, before it meets an
 /// environment: `PPO(net, n_envs: 8)`. `train` builds the agent for the environment it is
@@ -199,26 +100,29 @@ func holdsScriptEnvironment(_ value: Any, depth: Int = 0) -> Bool {
     return Mirror(reflecting: value).children.contains { holdsScriptEnvironment($0.value, depth: depth + 1) }
 }
 
-extension Runtime {
-    static func installPolicyGradients(in interpreter: Interpreter) {
-        let fields = PPOConfig.languageFields
-        for (name, defaults, doc) in [
-            ("PPO", PPOConfig(), "PPO(net, n_envs: 4, n_steps: 128, …): proximal policy optimisation with the clipped surrogate (Schulman et al. 2017); a network holding an LSTM or GRU gives recurrent PPO, re-run on sequences from the stored state with the state reset at every episode start."),
-            ("A2C", PPOConfig.a2c(), "A2C(net, n_envs: 4, n_steps: 5, …): synchronous advantage actor-critic (Mnih et al. 2016): one gradient step per rollout on −Â log π, with RMSprop."),
-        ] {
-            let parameters = ["network", NativeParameter("critic", default: .nil)]
-                + fields.map { NativeParameter($0.name, default: $0.read(defaults)) }
-            let help = fields.map { "  \($0.name): \($0.doc)" }.joined(separator: "\n")
-            interpreter.globals.define(name, .native(NativeFunction(name, parameters: parameters, doc: doc + "\n" + help) { a, it in
-                var config = defaults
-                for (i, field) in fields.enumerated() {
-                    do { try field.write(&config, a[i + 2]) } catch let e as HostError { throw HostError("\(name): \(e.message)", help: e.help) }
-                }
-                try config.validate()
-                let network = try modelModule(a[0], name, it)
-                let critic = a[1].isNil ? nil : try modelModule(a[1], "\(name): critic", it)
-                return .host(PolicyGradientSpec(config: config, network: network, critic: critic))
-            }))
+extension Binder {
+    /// `NAME(network, critic: nil, field: value, …)`: a policy-gradient agent whose settings
+    /// start from `defaults`.
+    func policyGradient(_ name: String, defaults: PPOConfig, doc: String) {
+        define(name, leading: [("network", "the policy: observations → logits (or means); an LSTM, GRU or RNN inside makes it recurrent")],
+               optional: [("critic", "a separate value network (nil: a value head on the policy's features)")],
+               fields: PPOConfig.fieldInfos(defaults: defaults), doc: doc, kind: .algorithm,
+               readBack: { v in (v.host as? PolicyGradientSpec)?.config.fieldValues }) { args, reader, it in
+            let values = try reader.values(args)
+            let config = try reader.run { try PPOConfig(values, over: defaults) }
+            try config.validate()
+            let network = try modelModule(args[0], name, it)
+            let critic = args[1].isNil ? nil : try modelModule(args[1], "\(name): critic", it)
+            return .host(PolicyGradientSpec(config: config, network: network, critic: critic))
         }
+    }
+}
+
+extension Runtime {
+    static func installPolicyGradients(_ b: Binder) {
+        b.policyGradient("PPO", defaults: PPOConfig(),
+                         doc: "proximal policy optimisation with the clipped surrogate (Schulman et al. 2017); a network holding an LSTM or GRU gives recurrent PPO, re-run on sequences from the stored state with the state reset at every episode start")
+        b.policyGradient("A2C", defaults: .a2c(),
+                         doc: "synchronous advantage actor-critic (Mnih et al. 2016): one gradient step per rollout on −Â log π, with RMSprop")
     }
 }

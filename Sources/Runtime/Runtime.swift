@@ -231,7 +231,7 @@ public enum Runtime {
         }
 
         installAlgorithms(b)
-        installPolicyGradients(in: interpreter)
+        installPolicyGradients(b)
         installOfflineBindings(in: interpreter, session: session)
         installPlots(in: interpreter, session: session)
         installLessonBindings(in: interpreter, session: session)

@@ -73,7 +73,7 @@ struct BindingTests {
     @Test func everyKeywordReachesItsField() throws {
         let (interpreter, session) = makeRuntime()
         #expect(Set(session.bindings.map(\.kind)) == [.algorithm, .environment, .layer, .optimizer])
-        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "BC", "DecisionTransformer", "IQL"])
+        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "PPO", "A2C", "BC", "DecisionTransformer", "IQL"])
         #expect(session.bindings.filter { $0.kind == .environment }.count == 16)
         var checked = 0
         for binding in session.bindings {

@@ -27,7 +27,7 @@ struct PolicyGradientBindingTests {
         let unknown = runScript("let a = PPO(Linear(4, 2), n_env: 4)")
         #expect(unknown.errors.first?.contains("n_env") == true, "\(unknown.errors)")
         let gamma = runScript("let a = PPO(Linear(4, 2), gamma: 1.5)")
-        #expect(gamma.errors.first?.contains("gamma (γ) must be in [0, 1], got 1.5") == true, "\(gamma.errors)")
+        #expect(gamma.errors.first?.contains("gamma must be in [0, 1], got 1.5") == true, "\(gamma.errors)")
         let head = runScript("""
         train(PPO(Linear(4, 2), distribution: "diagonal_normal", n_envs: 2, n_steps: 8), on: CartPole(), steps: 16, progress: false)
         """)
