@@ -113,10 +113,7 @@ public final class BehaviourCloning: OfflineLearner {
         } else {
             loss = try mseLoss(out, Tensor(targets, shape: [B, d.actionSize]))
         }
-        optimizer.zeroGrad()
-        try loss.backward()
-        if let m = config.maxGradNorm { try clipGradNorm(optimizer.parameters, maxNorm: m) }
-        try optimizer.step()
+        try optimizer.minimize(loss, maxGradNorm: config.maxGradNorm)
         updateCount += 1
         metrics[Metric.actionLoss] = Double(try loss.item())
     }

@@ -189,10 +189,7 @@ public final class DQN: OffPolicyLearner, EpsilonGreedy {
         // Q(s, a; θ) and the loss.
         let q = try qNetwork(batch.observations).gather(axis: 1, batch.actions).reshape([B])   // [B]
         let loss = config.huberLoss ? try huberLoss(q, y) : try mseLoss(q, y)
-        optimizer.zeroGrad()
-        try loss.backward()
-        if let m = config.maxGradNorm { try clipGradNorm(optimizer.parameters, maxNorm: m) }
-        try optimizer.step()
+        try optimizer.minimize(loss, maxGradNorm: config.maxGradNorm)
         updateCount += 1
         if updateCount % config.targetUpdateInterval == 0 { try target.sync(tau: config.tau) }
 

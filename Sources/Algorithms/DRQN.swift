@@ -363,10 +363,7 @@ public final class DRQN: OffPolicyLearner, EpsilonGreedy {
             replayed.append((batch, q))
         }
         let loss = totalLoss! / max(realSteps, 1)
-        optimizer.zeroGrad()
-        try loss.backward()
-        if let m = config.maxGradNorm { try clipGradNorm(optimizer.parameters, maxNorm: m) }
-        try optimizer.step()
+        try optimizer.minimize(loss, maxGradNorm: config.maxGradNorm)
         updateCount += 1
         if updateCount % config.targetUpdateInterval == 0 { try target.sync(tau: config.tau) }
 

@@ -243,10 +243,7 @@ public final class DecisionTransformer: OfflineLearner {
         if config.warmupUpdates > 0 {
             optimizer.learningRate = config.learningRate * Swift.min(1, Float(updateCount + 1) / Float(config.warmupUpdates))
         }
-        optimizer.zeroGrad()
-        try loss.backward()
-        if let m = config.maxGradNorm { try clipGradNorm(optimizer.parameters, maxNorm: m) }
-        try optimizer.step()
+        try optimizer.minimize(loss, maxGradNorm: config.maxGradNorm)
         updateCount += 1
         metrics[Metric.actionLoss] = Double(try loss.item())
     }

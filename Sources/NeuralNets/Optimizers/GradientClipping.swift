@@ -55,3 +55,14 @@ public func clipGradValue(_ parameters: [Parameter], value: Float) throws {
         try p.value.backward(gradient: clipped)
     }
 }
+
+extension Optimizer {
+    /// One gradient step on `loss`, as every learner takes it: zero the gradients,
+    /// backpropagate, clip their global norm to `maxGradNorm` (nil: no clipping), step.
+    public func minimize(_ loss: Tensor, maxGradNorm: Float?) throws {
+        zeroGrad()
+        try loss.backward()
+        if let m = maxGradNorm { try clipGradNorm(parameters, maxNorm: m) }
+        try step()
+    }
+}
