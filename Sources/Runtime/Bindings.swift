@@ -134,7 +134,7 @@ struct Binder {
     let session: Session
 
     /// Defines `name` as a native function over `leading` arguments and `fields`.
-    private func define(_ name: String, leading: [(name: String, doc: String)], fields: [FieldInfo], doc: String,
+    func define(_ name: String, leading: [(name: String, doc: String)], fields: [FieldInfo], doc: String,
                         extra: [String] = [], kind: BindingInfo.Kind,
                         readBack: @escaping (Value) -> [(name: String, value: FieldValue)]?,
                         body: @escaping (Arguments, FieldArguments, Interpreter) throws -> Value) {

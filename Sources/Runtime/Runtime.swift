@@ -231,6 +231,8 @@ public enum Runtime {
         }
 
         installAlgorithms(b)
+        installIMPALA(b)
+        installOffPolicyEvaluation(in: interpreter)
         installPolicyGradients(in: interpreter)
         installPlots(in: interpreter, session: session)
         installLessonBindings(in: interpreter, session: session)
