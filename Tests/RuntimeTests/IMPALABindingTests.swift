@@ -73,6 +73,35 @@ struct IMPALABindingTests {
         #expect(a.output == b.output)
     }
 
+    @Test("deterministic: false runs the actors as threads; a script environment cannot be copied to them")
+    func threadsAndScriptEnvironments() {
+        let threaded = runScript("""
+        let agent = IMPALA(Linear(4, 16) |> tanh |> Linear(16, 3), deterministic: false, lag: 2)
+        let run = train(agent, on: CartPole(), steps: 1_600, progress: false)
+        print(run.steps, run.episodes > 0)
+        """)
+        #expect(threaded.errors.isEmpty && threaded.output == "1600 true\n", "\(threaded.errors) \(threaded.output)")
+        let script = """
+        class Coin {
+            var t = 0
+            let actions = 2
+            let observation_size = 1
+            fn reset(seed = nil) {
+                self.t = 0
+                return [0.0]
+            }
+            fn step(a) {
+                self.t += 1
+                return ([0.0], 1.0 if a == 1 else 0.0, self.t >= 4, false)
+            }
+        }
+        """
+        let shared = runScript(script + "\ntrain(IMPALA(Linear(1, 3)), on: Coin(), steps: 320, progress: false)")
+        #expect(shared.errors.first?.contains("cannot be copied") == true, "\(shared.errors)")
+        let single = runScript(script + "\nprint(train(IMPALA(Linear(1, 3), n_actors: 1, n_envs: 1, batch_size: 2, unroll_length: 4), on: Coin(), steps: 80, progress: false).steps)")
+        #expect(single.errors.isEmpty && single.output == "80\n", "\(single.errors) \(single.output)")
+    }
+
     @Test("Exact values on the chain and V-trace's fixed point")
     func offPolicyEvaluation() {
         let r = runScript("""
