@@ -1,3 +1,4 @@
+import Configuration
 import Environments
 import Foundation
 import NeuralNets
@@ -35,7 +36,7 @@ import TensorCore
 // numbers (what the lesson and the tests use).
 
 /// How the learner treats experience from a lagging policy (the paper's Table 2).
-public enum OffPolicyCorrection: String, Sendable, CaseIterable {
+public enum OffPolicyCorrection: String, Sendable, CaseIterable, FieldChoice {
     /// None: the unrolls are used as if π had collected them (ρ = c = 1).
     case none
     /// As `none`, with ε = 10⁻⁶ added to π inside the policy gradient's log, which keeps
@@ -92,7 +93,7 @@ public struct IMPALAConfig: Sendable {
     /// The most actor threads a configuration may ask for.
     public static let maxActors = 64
 
-    func validate() throws {
+    public func validate() throws {
         let c = "IMPALA"
         try require(actors >= 1 && actors <= Self.maxActors, c, "actors must be in 1...\(Self.maxActors), got \(actors)")
         try require(environmentsPerActor >= 1, c, "environmentsPerActor must be >= 1, got \(environmentsPerActor)")
@@ -108,6 +109,39 @@ public struct IMPALAConfig: Sendable {
         try require(entropyCoefficient >= 0 && valueCoefficient >= 0, c,
                     "the loss coefficients must be >= 0, got entropy \(entropyCoefficient), value \(valueCoefficient)")
         if let m = maxGradNorm { try require(m > 0, c, "maxGradNorm must be > 0, got \(m)") }
+    }
+}
+
+/// The fields as users set them (`IMPALA(net, n_actors: 2, lag: 8, correction: "vtrace")`), in
+/// the order they are passed by position; the defaults are the ones above. ρ̄ and c̄ take nil
+/// for ∞ (no truncation); `deterministic` is the opposite of `threaded`.
+extension IMPALAConfig: Configurable {
+    public static let fields: [ConfigField<IMPALAConfig>] = [
+        ConfigField("n_actors", \.actors, "the actors (threads unless deterministic)", .closed(1, Double(maxActors))),
+        ConfigField("n_envs", \.environmentsPerActor, "the environment copies each actor steps together", .atLeast(1)),
+        ConfigField("unroll_length", \.unrollLength, "n, the steps of one unroll", .atLeast(1)),
+        ConfigField("batch_size", \.batchSize, "unrolls per learner batch (a multiple of n_envs)", .atLeast(1)),
+        ConfigField("lag", \.refreshInterval, "k, learner updates between an actor's weight refreshes (0: always fresh)", .nonNegative),
+        ConfigField("correction", \.correction, "the off-policy correction: none, ε, 1-step importance sampling, V-trace"),
+        truncation("rho_bar", \.rhoBar, "ρ̄, the truncation of ρ_t in δ_t V: sets the fixed point V^{π_ρ̄} (nil: ∞)"),
+        truncation("c_bar", \.cBar, "c̄, the truncation of the traces c_i: sets the contraction speed (nil: ∞)"),
+        ConfigField("gamma", \.gamma, "γ, the discount factor", .unit),
+        ConfigField("lr", \.learningRate, "α, Adam's learning rate", .positive),
+        ConfigField("ent_coef", \.entropyCoefficient, "the weight of the entropy bonus", .nonNegative),
+        ConfigField("vf_coef", \.valueCoefficient, "the weight of the baseline loss ½(v_s − V(x_s))²", .nonNegative),
+        ConfigField("max_grad_norm", \.maxGradNorm, "clip the gradient's global norm to this (nil: no clipping)", .positive),
+        ConfigField("queue_size", \.queueCapacity, "unrolls that may wait between actors and learner (threaded)", .atLeast(1)),
+        ConfigField("deterministic", doc: "actors take turns on one thread in a fixed order (false: one thread each)", kind: .bool,
+                    isOptional: false, bounds: nil, keyPath: FieldKey(\IMPALAConfig.threaded),
+                    read: { .bool(!$0.threaded) }, write: { c, v in if case .bool(let b) = v { c.threaded = !b } }),
+        ConfigField("seed", \.seed, "the seed of the actors' sampling"),
+    ]
+
+    /// A truncation level as an optional field: nil in, ∞ stored; ∞ stored, nil out.
+    static func truncation(_ name: String, _ keyPath: WritableKeyPath<IMPALAConfig, Double> & Sendable, _ doc: String) -> ConfigField<IMPALAConfig> {
+        ConfigField(name, doc: doc, kind: .float, isOptional: true, bounds: .positive, keyPath: FieldKey(keyPath),
+                    read: { $0[keyPath: keyPath].isFinite ? .float($0[keyPath: keyPath]) : .none },
+                    write: { c, v in c[keyPath: keyPath] = v.number ?? .infinity })
     }
 }
 

@@ -120,8 +120,12 @@ extension Runtime {
             if case .host(let spec as PolicyGradientSpec) = a[0] { policyGradient = spec } else { policyGradient = nil }
             let spec: AgentSpec?
             if case .host(let s as AgentSpec) = a[0] { spec = s } else { spec = nil }
-            guard spec != nil || policyGradient != nil else { throw HostError("train needs an agent such as DQN(net), DRQN(net) or PPO(net), got \(a[0].typeName)") }
-            let env = try spec.map { _ in try anyEnvironment(a[1], "train: on:", it) }
+            let driven: DrivenAgentSpec?
+            if case .host(let d as DrivenAgentSpec) = a[0] { driven = d } else { driven = nil }
+            guard spec != nil || policyGradient != nil || driven != nil else {
+                throw HostError("train needs an agent such as DQN(net), DRQN(net), PPO(net) or IMPALA(net), got \(a[0].typeName)")
+            }
+            let env = try (spec != nil || driven != nil) ? anyEnvironment(a[1], "train: on:", it) : nil
             let steps = try a[2].toInt("train: steps")
             let agent = try spec.map { try $0.agent(for: env!) }
             let onPolicy = try policyGradient?.prepare(on: a[1], interpreter: it)
@@ -143,6 +147,7 @@ extension Runtime {
             do {
                 run = try ScriptEnvironment.rethrowingScriptError(it) {
                     if let (learner, copies) = onPolicy { return try train(learner, copies: copies, steps: steps, options: options) }
+                    if let driven { return try driven.train(on: env!, steps: steps, options: options) }
                     return try train(agent!, on: env!, steps: steps, options: options)
                 }
             } catch {

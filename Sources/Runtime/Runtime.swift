@@ -231,6 +231,8 @@ public enum Runtime {
         }
 
         installAlgorithms(b)
+        installIMPALA(b)
+        installOffPolicyEvaluation(in: interpreter)
         installPolicyGradients(b)
         installOfflineBindings(in: interpreter, session: session)
         installPlots(in: interpreter, session: session)

@@ -29,6 +29,8 @@ func otherValue(_ f: FieldInfo) -> FieldValue? {
         return .bool(!b)
     case .int:
         let d = f.defaultValue.number.map { Int($0) } ?? Int(f.bounds?.lower ?? 0)
+        // IMPALA's batch must stay a multiple of its environments per actor: double either.
+        if f.name == "batch_size" || f.name == "n_envs", d > 0 { return .int(2 * d) }
         // Attention widths must stay divisible by the heads: halve them.
         if f.name == "heads" || f.name == "d_model", d > 1, f.defaultValue != .none { return .int(d / 2) }
         for c in [d + 1, d + 2, d - 1, 3] where (c != d || f.defaultValue == .none) && inBounds(Double(c)) {
@@ -73,7 +75,7 @@ struct BindingTests {
     @Test func everyKeywordReachesItsField() throws {
         let (interpreter, session) = makeRuntime()
         #expect(Set(session.bindings.map(\.kind)) == [.algorithm, .environment, .layer, .optimizer])
-        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "PPO", "A2C", "BC", "DecisionTransformer", "IQL"])
+        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "PPO", "A2C", "BC", "DecisionTransformer", "IQL", "IMPALA"])
         #expect(session.bindings.filter { $0.kind == .environment }.count == 16)
         var checked = 0
         for binding in session.bindings {
