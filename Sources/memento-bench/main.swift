@@ -11,7 +11,11 @@ struct MementoBench: ParsableCommand {
         discussion: """
         Each case prints one JSON line on stdout (with --json) and a table row on stderr:
           {"suite": …, "case": …, "unit": …, "better": "lower"|"higher", "memento": x,
-           "peer": y, "peer_name": …, "ratio": x/y}
+           "peer": y, "peer_name": …, "ratio": x/y, "machine": {"cpu": …, "cores": …,
+           "l1d_kib"/"l2_kib"/"l3_kib": …, "avx512": …, "openblas": …, "gemm": {class: kernel},
+           "gemm_source": …, "fp32_peak_gflops": …}}
+        The machine's FMA peak is measured once at the start (the fp32_peak case measures
+        it again, with peer-style repetitions).
         Cases that report further figures of the same samples (drqn_tmaze10_solve: episodes
         and environment steps to solve) add "figures": {name: {"memento", "peer", "ratio"}}
         with the medians, and a table row each.
@@ -47,6 +51,7 @@ struct MementoBench: ParsableCommand {
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         log("memento-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores; OpenBLAS kernel: \(BLAS.coreName)"
             + (BLAS.coreTypeSetByMemento.map { " (OPENBLAS_CORETYPE=\($0) set by Memento)" } ?? ""))
+        log(BenchMachine.shared.summary)
         log(tableHeader())
         for suite in chosen {
             var cases = makeSuite(suite)
