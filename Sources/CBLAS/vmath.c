@@ -7,8 +7,8 @@
 // polynomial for e^r, and 2^n built in the exponent bits; about 1 ulp. Inputs below −87.3
 // give exactly 0 (so a −∞ attention mask stays an exact zero), above 88.7 they saturate
 // at e^88.7. tanh(x) = sign(x)·(1 − 2/(e^{2|x|} + 1)) and sigmoid(x) = 1/(1 + e^−x),
-// both with absolute error under 1e-7. The AVX-512 version is chosen at run time; other
-// CPUs use the C library.
+// both with absolute error under 1e-7. The AVX-512 version is chosen at run time, else an
+// AVX2 one of exp, sigmoid and tanh; other CPUs use the C library.
 #include "CBLAS.h"
 #include <math.h>
 
@@ -135,9 +135,81 @@ static int use_avx512(void) {
     return cached;
 }
 
+// The same exp, sigmoid and tanh with 256-bit vectors, for CPUs with AVX2 and FMA but not
+// AVX-512 (most laptops; AMD before Zen 4; MEMENTO_AVX512=0): the C library's scalar
+// functions made an LSTM's gates several times slower there. A tail shorter than a vector
+// goes through a zero-padded copy, so every element gets the same arithmetic.
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static inline __m256 exp256(__m256 x) {
+    const __m256 hi = _mm256_set1_ps(88.7f), lo = _mm256_set1_ps(-87.3f);
+    __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    __m256 r2 = _mm256_mul_ps(r, r);
+    p = _mm256_fmadd_ps(p, r2, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    __m256 y = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+    return _mm256_andnot_ps(under, y);
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 sigmoid256(__m256 x) {
+    __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), x));
+    return _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 tanh256(__m256 x) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 ax = _mm256_andnot_ps(sign, x);
+    __m256 e = exp256(_mm256_add_ps(ax, ax));
+    __m256 t = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
+    return _mm256_or_ps(t, _mm256_and_ps(x, sign));
+}
+
+#define VMAP256(NAME, F)                                                                  \
+    __attribute__((target("avx2,fma"))) static void NAME(const float *x, float *y, long n) { \
+        long i = 0;                                                                       \
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, F(_mm256_loadu_ps(x + i)));    \
+        if (i < n) {                                                                      \
+            float buf[8] = {0};                                                           \
+            for (long j = i; j < n; j++) buf[j - i] = x[j];                               \
+            _mm256_storeu_ps(buf, F(_mm256_loadu_ps(buf)));                               \
+            for (long j = i; j < n; j++) y[j] = buf[j - i];                               \
+        }                                                                                 \
+    }
+VMAP256(vexp256, exp256)
+VMAP256(vsigmoid256, sigmoid256)
+VMAP256(vtanh256, tanh256)
+#endif
+
+static int use_avx2(void) {
+    static int cached = -1;
+#if defined(__x86_64__)
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+#else
+    cached = 0;
+#endif
+    return cached;
+}
+
 void memento_vexp(const float *x, float *y, long n) {
 #if defined(__x86_64__)
     if (use_avx512()) { vexp512(x, y, n); return; }
+    if (use_avx2()) { vexp256(x, y, n); return; }
 #endif
     for (long i = 0; i < n; i++) y[i] = expf(x[i]);
 }
@@ -145,6 +217,7 @@ void memento_vexp(const float *x, float *y, long n) {
 void memento_vsigmoid(const float *x, float *y, long n) {
 #if defined(__x86_64__)
     if (use_avx512()) { vsigmoid512(x, y, n); return; }
+    if (use_avx2()) { vsigmoid256(x, y, n); return; }
 #endif
     for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
 }
@@ -152,6 +225,7 @@ void memento_vsigmoid(const float *x, float *y, long n) {
 void memento_vtanh(const float *x, float *y, long n) {
 #if defined(__x86_64__)
     if (use_avx512()) { vtanh512(x, y, n); return; }
+    if (use_avx2()) { vtanh256(x, y, n); return; }
 #endif
     for (long i = 0; i < n; i++) y[i] = tanhf(x[i]);
 }

@@ -99,3 +99,26 @@ struct GemmCalibrationTests {
         if !BLAS.hasInPlaceKernel { #expect(first.kernels.values.allSatisfy { $0 == .openblas }) }
     }
 }
+
+@Suite("Vector math")
+struct VectorMathTests {
+    /// exp, sigmoid and tanh of the active path (AVX-512; AVX2 with MEMENTO_AVX512=0; the C
+    /// library elsewhere) against Foundation's, including a tail shorter than a vector, the
+    /// underflow to an exact 0 and saturation.
+    @Test func matchesTheCLibrary() {
+        var x: [Float] = (0..<37).map { Float($0) * 0.61 - 11 }
+        x += [-100, -87.5, -20, 0, 20, 88, 100]
+        var e = [Float](repeating: 0, count: x.count), s = e, t = e
+        memento_vexp(x, &e, x.count)
+        memento_vsigmoid(x, &s, x.count)
+        memento_vtanh(x, &t, x.count)
+        for i in x.indices {
+            let ref = Foundation.exp(x[i])
+            if x[i] < -87.3 { #expect(e[i] == 0, "exp(\(x[i]))") } else if x[i] <= 88 {
+                #expect(Swift.abs(e[i] - ref) <= 3e-7 * ref, "exp(\(x[i])) = \(e[i]), not \(ref)")
+            }
+            #expect(Swift.abs(s[i] - 1 / (1 + Foundation.exp(-x[i]))) < 1e-6, "sigmoid(\(x[i]))")
+            #expect(Swift.abs(t[i] - Foundation.tanh(x[i])) < 1e-6, "tanh(\(x[i]))")
+        }
+    }
+}

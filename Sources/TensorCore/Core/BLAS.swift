@@ -88,7 +88,7 @@ public enum BLAS {
     @inline(__always)
     static func inPlaceKernelRuns(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float) -> Bool {
         inPlaceKernelFits(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta)
-            && GemmPolicy.choices.kernel(for: GemmClass.of(transA: transA, m: m, n: n, k: k)) == .memento
+            && GemmPolicy.kernel(for: GemmClass.of(transA: transA, m: m, n: n, k: k)) == .memento
     }
 
     /// C = alpha · op(A) · op(B) + beta · C (+ bias) for row-major matrices, where op(A) is
@@ -106,7 +106,7 @@ public enum BLAS {
         singleThreaded: Bool = false
     ) {
         if m == 0 || n == 0 { return }
-        let kernel = GemmPolicy.choices.kernel(for: GemmClass.of(transA: transA, m: m, n: n, k: k))
+        let kernel = GemmPolicy.kernel(for: GemmClass.of(transA: transA, m: m, n: n, k: k))
         product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                 beta: beta, c: c, ldc: ldc, bias: bias, threads: singleThreaded ? 1 : threads, kernel: kernel)
     }
@@ -219,7 +219,7 @@ public enum BLAS {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil
     ) {
         if m == 0 || n == 0 { return }
-        if k > 0 && GemmPolicy.choices.kernel(for: .small) == .memento
+        if k > 0 && GemmPolicy.kernel(for: .small) == .memento
             && memento_gemm_nn(m, n, k, a, lda, b, ldb, beta, bias, c, ldc) != 0 { return }
         product(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c,
                 ldc: ldc, bias: bias, threads: 1, kernel: .openblas)

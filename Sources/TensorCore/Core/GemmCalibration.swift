@@ -121,6 +121,20 @@ public struct GemmChoices: Equatable, Sendable {
 public enum GemmPolicy {
     /// The choices every product of this process follows (decided on first use).
     public static var choices: GemmChoices { state.choices }
+
+    /// The kernel of a class, without copying the choices (called for every product).
+    @inline(__always)
+    static func kernel(for c: GemmClass) -> GemmKernel {
+        switch c {
+        case .small: return table.small
+        case .tall: return table.tall
+        case .square: return table.square
+        case .weightGradient: return table.weightGradient
+        }
+    }
+
+    private static let table = (small: choices.kernel(for: .small), tall: choices.kernel(for: .tall),
+                                square: choices.kernel(for: .square), weightGradient: choices.kernel(for: .weightGradient))
     /// Where they came from, for logs and benchmark records.
     public static var source: String { state.source }
 
