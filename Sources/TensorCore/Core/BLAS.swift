@@ -98,7 +98,8 @@ public enum BLAS {
     /// per thread). The kernel is the one chosen for the product's class on this machine
     /// (`GemmPolicy`). In Memento's kernel each element of C is computed the same way however
     /// the product is split, so its results do not depend on the number of threads (tested
-    /// bit for bit); OpenBLAS's pieces are whole rows or columns of C.
+    /// bit for bit); OpenBLAS's pieces are whole rows or columns of C, whose last bits can
+    /// depend on the piece's size (tested to agree closely).
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,

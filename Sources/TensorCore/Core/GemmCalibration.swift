@@ -30,7 +30,7 @@ public enum GemmClass: String, Sendable, CaseIterable {
 
     /// The product the calibration times for the class: (transA, transB, m, n, k), one shape
     /// typical of the class in the engine's models.
-    var calibrationShape: (transA: Bool, transB: Bool, m: Int, n: Int, k: Int) {
+    public var calibrationShape: (transA: Bool, transB: Bool, m: Int, n: Int, k: Int) {
         switch self {
         case .small: return (false, false, 16, 256, 96)      // a recurrent step: 16 sequences, LSTM(32 → 64)
         case .tall: return (false, true, 1024, 128, 128)     // x·Wᵀ over batch × time rows
@@ -57,8 +57,9 @@ public enum GemmClass: String, Sendable, CaseIterable {
 /// - Noise: each kernel's time is the fastest of several interleaved runs, and OpenBLAS
 ///   takes a class from Memento's kernel only when it is at least `margin` faster, so that
 ///   a calibration on a busy machine does not flip a choice on noise. Results are
-///   deterministic for a given choice: both kernels compute each element of C in a fixed
-///   order whatever the threads.
+///   deterministic for a given choice and thread count: Memento's kernel gives the same
+///   bits however a product is split; OpenBLAS's can differ in the last bits between
+///   thread counts (its edge kernels depend on the size of the piece).
 public struct GemmChoices: Equatable, Sendable {
     /// The kernel per class.
     public var kernels: [GemmClass: GemmKernel]
@@ -218,7 +219,7 @@ public enum GemmPolicy {
 
     /// Times each class's calibration product with both kernels, on this thread, and
     /// chooses. Without one of the kernels, every class takes the other.
-    static func calibrate() -> GemmChoices {
+    public static func calibrate() -> GemmChoices {
         let both = BLAS.hasInPlaceKernel && BLAS.isAvailable
         var kernels: [GemmClass: GemmKernel] = [:], seconds: [GemmClass: [GemmKernel: Double]] = [:]
         var rate = 0.0
@@ -238,7 +239,7 @@ public enum GemmPolicy {
 
     /// The fastest of several interleaved runs of one product per kernel, in seconds per
     /// product (each run repeats the product for about a millisecond).
-    static func time(_ s: (transA: Bool, transB: Bool, m: Int, n: Int, k: Int), kernels: [GemmKernel]) -> [GemmKernel: Double] {
+    public static func time(_ s: (transA: Bool, transB: Bool, m: Int, n: Int, k: Int), kernels: [GemmKernel]) -> [GemmKernel: Double] {
         let a = UnsafeMutablePointer<Float>.allocate(capacity: s.m * s.k)
         let b = UnsafeMutablePointer<Float>.allocate(capacity: s.k * s.n)
         let c = UnsafeMutablePointer<Float>.allocate(capacity: s.m * s.n)
