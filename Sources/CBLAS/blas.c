@@ -27,21 +27,18 @@ void memento_cpu_relax(void) {
 #endif
 }
 
-int memento_cpu_has_avx512(void) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-#else
-    return 0;
-#endif
-}
-
 static void do_load(void) {
     const char *user = getenv("OPENBLAS_CORETYPE");
-    if ((user == NULL || user[0] == 0) && memento_cpu_has_avx512()) {
-        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-        coretype_set = "SkylakeX";
+    if (user == NULL || user[0] == 0) {
+        if (memento_cpu_has_avx512()) {
+            setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+            coretype_set = "SkylakeX";
+        } else if (memento_cpu_avx512_hardware()) {
+            // MEMENTO_AVX512=0: OpenBLAS's own AVX-512 kernels are off too, so that the
+            // switch gives what a CPU without AVX-512 runs.
+            setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+            coretype_set = "Haswell";
+        }
     }
     // Memento runs each product on one OpenBLAS thread and splits large ones itself, so
     // OpenBLAS needs no worker threads (idle ones spin in sched_yield and steal a core).

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Which direction of a measurement is an improvement.
 enum Better: String, Sendable {
@@ -88,6 +89,7 @@ struct BenchResult {
             "\"peer_name\": \(str(peerName))", "\"ratio\": \(num(ratio))",
         ]
         if peer == nil { fields.append("\"reason\": \(str(reason))") }
+        fields.append("\"machine\": \(BenchMachine.shared.json)")
         if !benchCase.figures.isEmpty {
             let figures = benchCase.figures.map { name in
                 "\(str(name)): {\"memento\": \(num(mementoFigures[name])), \"peer\": \(num(peerFigures[name])), \"ratio\": \(num(figureRatio(name)))}"
@@ -96,6 +98,30 @@ struct BenchResult {
         }
         return "{" + fields.joined(separator: ", ") + "}"
     }
+}
+
+/// Where a run happened, recorded in every JSON line: the CPU, the product kernels chosen
+/// on it (and how), and its measured FMA peak, so that figures from different machines are
+/// never compared unawares.
+struct BenchMachine: @unchecked Sendable {
+    let json: String
+    let summary: String
+
+    static let shared: BenchMachine = {
+        let choices = BLAS.kernelChoices
+        let peak = fmaPeak(threads: ProcessInfo.processInfo.activeProcessorCount)
+        func str(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        let gemm = GemmClass.allCases.map { "\(str($0.rawValue)): \(str(choices.kernel(for: $0).rawValue))" }.joined(separator: ", ")
+        let json = "{\"cpu\": \(str(CPU.model)), \"cores\": \(ProcessInfo.processInfo.activeProcessorCount), "
+            + "\"l1d_kib\": \(CPU.l1Data >> 10), \"l2_kib\": \(CPU.l2 >> 10), \"l3_kib\": \(CPU.l3 >> 10), "
+            + "\"avx512\": \(CPU.avx512), \"openblas\": \(str(BLAS.coreName)), \"gemm\": {\(gemm)}, "
+            + "\"gemm_source\": \(str(GemmPolicy.source)), \"fp32_peak_gflops\": \(String(format: "%.1f", peak))}"
+        let summary = "\(CPU.summary)\nproducts: \(choices.summary) (\(GemmPolicy.source)); OpenBLAS \(BLAS.coreName); "
+            + "FMA peak \(String(format: "%.0f", peak)) GFLOPS on \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        return BenchMachine(json: json, summary: summary)
+    }()
 }
 
 func median(_ xs: [Double]) -> Double {

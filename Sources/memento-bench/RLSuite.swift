@@ -24,8 +24,9 @@ func rlSuite() -> [BenchCase] {
 ///
 /// Both sides run on one thread (`MEMENTO_RL_THREADS` overrides Memento's, as
 /// `MEMENTO_PEER_THREADS` does the peer's): the products here are tiny ([≤ 32, 64] × [64, 256]
-/// per LSTM step), and on the 2-core benchmark machine a second thread made both slower
-/// (PyTorch about 10×, Memento 10–18 %).
+/// per LSTM step): a second thread costs more in hand-offs than such a product takes (on
+/// the 2-core AMD machine where it was measured it made both slower: PyTorch about 10×,
+/// Memento 10–18 %), and the benchmark compares the engines, not their thread pools.
 func drqnTMazeSolveCase() -> BenchCase {
     final class Seeds { var next: UInt64 = 0 }
     let seeds = Seeds()

@@ -45,8 +45,25 @@ void memento_sgemm(int transA, int transB, int m, int n, int k, float alpha,
 
 /// A spin-wait hint for the CPU (PAUSE on x86-64): used by the worker pool's busy waits.
 void memento_cpu_relax(void);
-/// Whether the CPU has the AVX-512 foundation instructions.
+/// Whether the AVX-512 kernels run: the CPU has AVX-512 (F, BW, DQ, VL) and MEMENTO_AVX512
+/// does not turn them off (decided once, at start-up; see cpu.c).
 int memento_cpu_has_avx512(void);
+/// Whether the hardware has AVX-512 (F, BW, DQ, VL), whatever MEMENTO_AVX512 says.
+int memento_cpu_avx512_hardware(void);
+/// The decision for a MEMENTO_AVX512 value (NULL, "", "auto", "0"/"off", "1"/"on") on hardware
+/// with (1) or without (0) AVX-512: 1 when the AVX-512 kernels run. Writes a message for the
+/// user into `message` (empty when there is nothing to say), e.g. when AVX-512 is forced on a
+/// CPU without it (the answer is then 0: never an illegal instruction).
+int memento_avx512_decide(const char *setting, int hardware, char *message, size_t capacity);
+/// Whether these C kernels were compiled with optimisation (a release build; a debug build
+/// compiles them at -O0, several times slower, so timing them says nothing about the CPU).
+int memento_kernels_optimized(void);
+/// Size in bytes of the level-`level` data (or unified) cache of one core, from sysfs, else
+/// CPUID; 0 when neither says.
+long memento_cpu_cache_size(int level);
+/// The CPU's brand string with its family, model and stepping, e.g.
+/// "AMD EPYC (family 26, model 2, stepping 1)".
+void memento_cpu_model(char *buffer, size_t capacity);
 
 /// Runs `iterations` rounds of a register-resident fused-multiply-add loop on the calling
 /// thread (AVX-512 when present, else AVX2+FMA, else scalar) and returns the number of
@@ -79,6 +96,12 @@ int memento_gemm_nn(long m, long n, long k, const float *a, long lda, const floa
 /// (a weight gradient dW = dYᵀ·X without transposing dY). Returns 0 without AVX-512.
 int memento_gemm_tn(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                     float beta, float *c, long ldc);
+/// memento_gemm_nn and memento_gemm_tn, copying each 64-column panel of B into `pack` (room
+/// for k × 64 floats, 64-byte aligned) before the rows of A pass over it (see vmath.c).
+int memento_gemm_nn_packed(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                           float beta, const float *bias, float *c, long ldc, float *pack);
+int memento_gemm_tn_packed(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                           float beta, float *c, long ldc, float *pack);
 /// dx[i] = dy[i] · GELU'(x[i]).
 void memento_vgelu_backward(const float *x, const float *dy, float *dx, long n);
 /// dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols (an out-of-place transpose).

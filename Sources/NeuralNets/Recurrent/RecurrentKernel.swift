@@ -32,8 +32,14 @@ enum RecurrentKernel {
     }
 
     /// B·T·H·G·H, the multiply-adds of an unroll's recurrent products, above which the batch
-    /// is split across threads.
-    static let parallelWork = 1 << 25
+    /// is split across threads (each thread unrolls its own sequences over all steps). A
+    /// split costs a hand-off per unroll and leaves each thread's weights panel to be read
+    /// for fewer rows; it paid for `lstm_train_step` (32 × 64 × LSTM(128), 1.3·10⁸) and lost
+    /// 10–18 % on DRQN's updates (32 × ~15 × LSTM(64), 7.9·10⁶) on the machine it was first
+    /// measured on, whose cores ran these products at about 55·10⁹ multiply-adds a second:
+    /// 2²⁵ there, about 0.6 ms of work. The rule is kept in that time, at the rate this
+    /// core measured (`GemmPolicy`), so a faster core splits only longer unrolls.
+    static let parallelWork = Swift.max(1 << 22, Int(BLAS.kernelChoices.macsPerSecond * 0.6e-3))
 
     /// Sequences per part when the batch is split: the threads take parts as they finish
     /// them, so a core that runs slower for a while gets fewer. Four rows are one register
@@ -124,9 +130,8 @@ enum RecurrentKernel {
             }
         }
         // The sequences of a batch are independent: each thread unrolls its own rows over all
-        // steps (one hand-off per unroll, not one per step). Only for large unrolls: DRQN's
-        // updates (32 episodes × ~15 steps × LSTM(64)) ran 10–18 % faster on one thread on the
-        // 2-core benchmark machine, while `lstm_train_step` (32 × 64 × LSTM(128)) gains.
+        // steps (one hand-off per unroll, not one per step). Only for large unrolls
+        // (`parallelWork`).
         let parallel = B >= 2 && B * T * H * GH >= RecurrentKernel.parallelWork
         Parallel.forChunks(B, chunk: parallel ? RecurrentKernel.sequencesPerPart : B) { batch in
             for t in 0..<T {

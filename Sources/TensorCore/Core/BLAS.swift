@@ -33,41 +33,73 @@ public enum BLAS {
         return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
-    /// Products with fewer multiply-adds than this run on one thread: below it, waking a
-    /// second thread costs more than it saves (measured on the 2-core benchmark machine).
-    public static let parallelThreshold = 1 << 20
+    /// Products with fewer multiply-adds than this run on one thread: below it, handing part
+    /// of the product to another thread (about 1–5 µs, and the second core's caches start
+    /// cold) costs more than it saves. The rule is in time — the work one core does in
+    /// 20 µs at its measured product rate (`GemmPolicy`) — so that a faster core hands off
+    /// only larger products (2¹⁸ at the least).
+    public static var parallelThreshold: Int { parallelThresholdValue }
+    private static let parallelThresholdValue = Swift.max(1 << 18, Int(GemmPolicy.choices.macsPerSecond * 20e-6))
 
     /// Whether the CPU runs Memento's own AVX-512 product kernel (CBLAS/vmath.c).
-    static let hasInPlaceKernel = memento_cpu_has_avx512() != 0
+    static var hasInPlaceKernel: Bool { CPU.avx512 }
 
-    /// Whether `sgemm` gives a product to Memento's in-place kernel instead of OpenBLAS.
-    /// OpenBLAS copies both operands into packed panels on every call; the in-place kernel
-    /// reads B where it is (one 64-column panel of k rows at a time, kept in L1/L2 while
-    /// all rows of A pass over it) and A by broadcasts, so it saves the copies when a panel
-    /// fits in the 1 MB L2 (k ≤ 1024). Measured on one core (`prof gemm`, `prof tn`: the
-    /// GPT and LSTM shapes 2048 × 128 × 384 … 2048 × 512 × 128):
-    /// - A·B and A·Bᵀ (Bᵀ transposed first, which costs k·n copies: only when A has ≥ 32
-    ///   rows): 105–114 GFLOPS against OpenBLAS's 92–102;
-    /// - Aᵀ·B (weight gradients dW = dYᵀ·X, k = the batch's rows): the kernel reads A's
-    ///   columns in place and runs k in chunks of 256 rows: 101–115 GFLOPS against 89–98.
+    /// The kernel choices of this process, one per class of product (`GemmPolicy`).
+    public static var kernelChoices: GemmChoices { GemmPolicy.choices }
+
+    /// The longest reduction the in-place kernel takes for A·B and A·Bᵀ: it keeps a panel of
+    /// B (64 columns × k rows, 256·k bytes) in the L2 while all rows of A pass over it, and
+    /// a panel that takes at most a quarter of the L2 stays there beside the rows of A and C
+    /// in flight (measured: k = 1024 on a 1 MiB L2 runs at the FMA peak). Longer
+    /// reductions go to OpenBLAS, whose blocking splits k.
+    static let inPlaceMaxK = Swift.max(64, CPU.l2 / 1024)
+
+    /// Rows of A (the reduction) per call of the kernel for Aᵀ·B: a chunk of B (kc × 64
+    /// floats) takes a sixteenth of the L2, so that it and the chunk of A stay there while
+    /// the block of C is finished (256 rows on a 1 MiB L2).
+    static let transAChunk = Swift.min(1024, Swift.max(64, CPU.l2 / 4096 / 64 * 64))
+
+    /// Whether the kernel copies each 64-column panel of B into a contiguous buffer first
+    /// (vmath.c): when the panel's k rows are spread over more memory than the L2 holds
+    /// (k · ldb · 4 bytes), its lines come from as many pages and, with a row stride of a
+    /// multiple of 4 KiB, from the same few L1 sets; the copy puts them in 256-byte rows one
+    /// after the other. It costs k · 64 copies per panel, against m · k · 64 multiply-adds:
+    /// only with 16 rows of A or more. Measured on 1024 × 1024 × 1024 on one core: 92–114
+    /// GFLOPS unpacked, 167–199 packed.
     @inline(__always)
-    static func inPlaceKernelRuns(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float) -> Bool {
-        guard hasInPlaceKernel, alpha == 1, beta == 0 || beta == 1, n >= 16 else { return false }
-        if transA { return !transB && m >= 4 }
-        return k <= 1024 && (transB ? m >= 32 : m >= 4)
+    static func packsPanels(m: Int, k: Int, ldb: Int) -> Bool {
+        m >= 16 && k * ldb * 4 > CPU.l2
     }
 
-    /// Rows of A (the reduction) per call of the kernel for Aᵀ·B: B's panel of 256 × 64
-    /// floats stays in L1/L2 while the block of C is finished.
-    static let transAChunk = 256
+    /// Whether the in-place kernel can compute a product at all (its chosen kernel aside):
+    /// α = 1 and β ∈ {0, 1}; at least 16 columns; for A·Bᵀ, at least 32 rows of A to repay
+    /// the copy of Bᵀ; a reduction the L2 holds (`inPlaceMaxK`), except for Aᵀ·B, which
+    /// runs the reduction in chunks.
+    @inline(__always)
+    static func inPlaceKernelFits(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float) -> Bool {
+        guard hasInPlaceKernel, alpha == 1, beta == 0 || beta == 1, n >= 16 else { return false }
+        if transA { return !transB && m >= 4 }
+        return k <= inPlaceMaxK && (transB ? m >= 32 : m >= 4)
+    }
+
+    /// Whether `sgemm` gives this product to Memento's in-place kernel: it fits, and the
+    /// product's class chose it (`GemmPolicy`: by calibration on this machine, or forced
+    /// with `MEMENTO_GEMM`).
+    @inline(__always)
+    static func inPlaceKernelRuns(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float) -> Bool {
+        inPlaceKernelFits(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta)
+            && GemmPolicy.kernel(for: GemmClass.of(transA: transA, m: m, n: n, k: k)) == .memento
+    }
 
     /// C = alpha · op(A) · op(B) + beta · C (+ bias) for row-major matrices, where op(A) is
     /// m × k and op(B) is k × n; lda, ldb, ldc are the row strides of A, B, C as stored;
     /// `bias` (n values) is added to every row of C. Large products are split across
     /// threads unless `singleThreaded` (for callers that are already running one product
-    /// per thread). In Memento's kernel each element of C is computed the same way however
+    /// per thread). The kernel is the one chosen for the product's class on this machine
+    /// (`GemmPolicy`). In Memento's kernel each element of C is computed the same way however
     /// the product is split, so its results do not depend on the number of threads (tested
-    /// bit for bit); OpenBLAS's pieces are whole rows or columns of C.
+    /// bit for bit); OpenBLAS's pieces are whole rows or columns of C, whose last bits can
+    /// depend on the piece's size (tested to agree closely).
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -75,8 +107,22 @@ public enum BLAS {
         singleThreaded: Bool = false
     ) {
         if m == 0 || n == 0 { return }
-        let t = singleThreaded ? 1 : threads
-        let parallel = t > 1 && m * n * k >= parallelThreshold && Swift.max(m, n) >= 32
+        let kernel = GemmPolicy.kernel(for: GemmClass.of(transA: transA, m: m, n: n, k: k))
+        product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc, bias: bias, threads: singleThreaded ? 1 : threads, kernel: kernel)
+    }
+
+    /// `sgemm` with the kernel given: Memento's where it fits (`inPlaceKernelFits`), else
+    /// OpenBLAS (else the plain loops). Tests force each kernel through this, and the
+    /// calibration times both.
+    static func product(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+        threads t: Int, kernel: GemmKernel
+    ) {
+        if m == 0 || n == 0 { return }
+        let parallel = t > 1 && Swift.max(m, n) >= 32 && m * n * k >= parallelThreshold
         /// Rows and columns of C: C = beta·C + bias (then a product with beta 1).
         func addBias(_ bias: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>) {
             for i in rows {
@@ -84,11 +130,13 @@ public enum BLAS {
                 for j in columns { row[j] = (beta == 0 ? 0 : beta * row[j]) + bias[j] }
             }
         }
-        if k > 0 && inPlaceKernelRuns(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta) {
+        if k > 0 && kernel == .memento
+            && inPlaceKernelFits(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta) {
             if transA {  // C = β·C + Aᵀ·B (+ bias), A stored k × m; blocks of C by rows or columns
                 let work = GemmPointers(a: a, b: b, c: c)
                 let byRows = m >= n
                 let parts = parallel ? Swift.min(t, (byRows ? m : n) / 16) : 1
+                let chunk = transAChunk
                 Parallel.runParts(parts, threads: t) { p in
                     let size = byRows ? m : n
                     let lo = size * p / parts, hi = size * (p + 1) / parts
@@ -96,11 +144,13 @@ public enum BLAS {
                     let pa = byRows ? work.a + lo : work.a, pb = byRows ? work.b : work.b + lo
                     let pc = byRows ? work.c + lo * ldc : work.c + lo
                     if let bias { addBias(bias, rows: byRows ? lo..<hi : 0..<m, columns: byRows ? 0..<n : lo..<hi) }
+                    let pack = packsPanels(m: rows, k: Swift.min(chunk, k), ldb: ldb) ? PanelBuffer(rows: Swift.min(chunk, k)) : nil
+                    defer { pack?.free() }
                     var k0 = 0
                     while k0 < k {
-                        let kc = Swift.min(transAChunk, k - k0)
-                        _ = memento_gemm_tn(rows, cols, kc, pa + k0 * lda, lda, pb + k0 * ldb, ldb,
-                                            k0 == 0 && bias == nil ? beta : 1, pc, ldc)
+                        let kc = Swift.min(chunk, k - k0)
+                        _ = memento_gemm_tn_packed(rows, cols, kc, pa + k0 * lda, lda, pb + k0 * ldb, ldb,
+                                                   k0 == 0 && bias == nil ? beta : 1, pc, ldc, pack?.pointer)
                         k0 += kc
                     }
                 }
@@ -114,7 +164,10 @@ public enum BLAS {
             let parts = parallel ? Swift.min(t, m / 16) : 1
             Parallel.runParts(parts, threads: t) { p in
                 let lo = m * p / parts, hi = m * (p + 1) / parts
-                _ = memento_gemm_nn(hi - lo, n, k, work.a + lo * lda, lda, work.b, ldp, beta, bias, work.c + lo * ldc, ldc)
+                let pack = packsPanels(m: hi - lo, k: k, ldb: ldp) ? PanelBuffer(rows: k) : nil
+                defer { pack?.free() }
+                _ = memento_gemm_nn_packed(hi - lo, n, k, work.a + lo * lda, lda, work.b, ldp, beta, bias, work.c + lo * ldc,
+                                           ldc, pack?.pointer)
             }
             bt?.deallocate()
             return
@@ -160,16 +213,26 @@ public enum BLAS {
 
     /// C = β·C (+ bias) + A·B (row-major, no transposes) for a product with few rows whose B is
     /// reused across calls (a recurrent step's weights): a kernel that reads B in place
-    /// instead of packing it on every call (CBLAS/vmath.c); OpenBLAS where that kernel does
-    /// not run. Single-threaded.
+    /// instead of packing it on every call (CBLAS/vmath.c), when the `small` class chose it;
+    /// else OpenBLAS. Single-threaded.
     public static func smallProduct(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil
     ) {
         if m == 0 || n == 0 { return }
-        if k > 0 && memento_gemm_nn(m, n, k, a, lda, b, ldb, beta, bias, c, ldc) != 0 { return }
-        sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-              bias: bias, singleThreaded: true)
+        if k > 0 && GemmPolicy.kernel(for: .small) == .memento
+            && memento_gemm_nn(m, n, k, a, lda, b, ldb, beta, bias, c, ldc) != 0 { return }
+        product(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c,
+                ldc: ldc, bias: bias, threads: 1, kernel: .openblas)
+    }
+
+    /// A 64-byte aligned buffer for one packed panel of B (rows × 64 floats).
+    struct PanelBuffer {
+        let pointer: UnsafeMutablePointer<Float>
+        init(rows: Int) {
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: rows * 64 * 4, alignment: 64).bindMemory(to: Float.self, capacity: rows * 64)
+        }
+        func free() { UnsafeMutableRawPointer(pointer).deallocate() }
     }
 
     /// Operand pointers handed to the worker threads of one product (each writes its own

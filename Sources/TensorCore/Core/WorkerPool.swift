@@ -13,7 +13,7 @@ import Darwin
 /// lessons use has tens to hundreds of parallel regions of 20–500 µs each, and handing
 /// one to a Dispatch worker costs 2–7.5 µs here (a futex wake-up, measured) plus the
 /// scheduler's work on both cores. A worker of this pool spins for a while after its
-/// last part (`spinIterations` PAUSEs, about 140 µs) and so picks up the next region in
+/// last part (`spinNanoseconds`, 140 µs by the clock) and so picks up the next region in
 /// well under a microsecond; after that it sleeps on a condition variable and costs
 /// nothing. The caller takes parts too, so a region never waits for a sleeping worker
 /// to wake up before starting.
@@ -28,10 +28,21 @@ import Darwin
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
-    /// How long an idle worker spins before it sleeps: PAUSE (with its call) takes 27 ns
-    /// here (measured), so about 140 µs, longer than the gaps between the regions of a
-    /// training step.
-    static let spinIterations = 5_000
+    /// How long an idle worker spins before it sleeps: longer than the gaps between the
+    /// regions of a training step (tens of µs: the serial work between two split products),
+    /// short enough that an idle engine gives its cores back at once. Kept in time, read
+    /// from the monotonic clock every 64 PAUSEs, because a PAUSE lasts from about 10 to
+    /// 150 cycles depending on the CPU (27 ns on the machine the figure was first measured
+    /// on), so a count of them would spin 5–15× longer or shorter elsewhere.
+    static let spinNanoseconds: UInt64 = 140_000
+
+    /// The monotonic clock in nanoseconds (vDSO: about 20 ns a call).
+    @inline(__always)
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
 
     /// The current region in one word, so that a worker claims a part with one
     /// compare-and-swap and can never take a part of a region it did not see start:
@@ -115,10 +126,11 @@ final class WorkerPool: @unchecked Sendable {
         var seen = ticket.load(ordering: .acquiring) >> 32
         while true {
             var spins = 0
+            var deadline = WorkerPool.now() &+ WorkerPool.spinNanoseconds
             var t = ticket.load(ordering: .acquiring)
             while t >> 32 == seen {
-                if spins < WorkerPool.spinIterations {
-                    spins += 1
+                spins += 1
+                if spins & 63 != 0 || WorkerPool.now() < deadline {
                     memento_cpu_relax()
                 } else {
                     pthread_mutex_lock(mutex)
@@ -129,6 +141,7 @@ final class WorkerPool: @unchecked Sendable {
                     sleepers.subtract(1, ordering: .sequentiallyConsistent)
                     pthread_mutex_unlock(mutex)
                     spins = 0
+                    deadline = WorkerPool.now() &+ WorkerPool.spinNanoseconds
                 }
                 t = ticket.load(ordering: .acquiring)
             }
