@@ -123,6 +123,8 @@ public final class PolicyGradientSpec: HostObject {
     let critic: Module?
     /// The agent built by the first `train`.
     var agent: PPO?
+    /// RL²: trains only on `RL2Trial` environments, whose input holds the history.
+    var isRL2 = false
 
     init(config: PPOConfig, network: Module, critic: Module?) {
         self.config = config
@@ -131,6 +133,7 @@ public final class PolicyGradientSpec: HostObject {
     }
 
     var name: String {
+        if isRL2 { return "RL²" }
         let recurrent = network.namedParameters().contains { $0.name.contains("weight_hh") }
         return recurrent && config.clipRange != nil ? "recurrent PPO" : config.algorithmName
     }
@@ -181,7 +184,12 @@ public final class PolicyGradientSpec: HostObject {
     /// The agent for the copies of `on` (built the first time, checked against them after)
     /// and the copies to train it on.
     func prepare(on v: Value, interpreter: Interpreter) throws -> (PPO, VectorEnvironment<AnyEnvironment>) {
-        let copies = try VectorEnvironment(try self.copies(of: v, interpreter), autoresetMode: .sameStep)
+        let made = try self.copies(of: v, interpreter)
+        if isRL2, let env = made.first, !(env.base is any MetaRLTrial) {
+            throw HostError("train: RL² trains on trials, whose input holds the previous action, reward and done flag, but \(env.name) is not one",
+                            help: ["wrap it: train(agent, on: RL2Trial(\(env.name), episodes: 1), …)"])
+        }
+        let copies = try VectorEnvironment(made, autoresetMode: .sameStep)
         if let agent {
             try agent.checkCompatible(with: copies)
             return (agent, copies)

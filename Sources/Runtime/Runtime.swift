@@ -232,6 +232,7 @@ public enum Runtime {
 
         installAlgorithms(b)
         installPolicyGradients(in: interpreter)
+        installMetaRL(in: interpreter)
         installPlots(in: interpreter, session: session)
         installLessonBindings(in: interpreter, session: session)
         installDistributions(in: interpreter, session: session)

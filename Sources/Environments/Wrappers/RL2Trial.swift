@@ -35,7 +35,7 @@
 ///
 /// ## Hidden state
 /// `state` is the inner environment's.
-public struct RL2Trial<Inner: Environment>: Environment {
+public struct RL2Trial<Inner: Environment>: Environment, MetaRLTrial {
     /// The wrapped environment.
     public var inner: Inner
     /// The inner episodes per trial.
@@ -115,4 +115,10 @@ extension Environment {
     public func rl2Trial(episodes: Int = 1) throws(EnvironmentError) -> RL2Trial<Self> {
         try RL2Trial(self, episodes: episodes)
     }
+}
+
+/// An environment that plays RL² trials (whatever it wraps): what RL² trains on.
+public protocol MetaRLTrial {
+    /// The inner episodes per trial.
+    var episodes: Int { get }
 }
