@@ -19,8 +19,9 @@ import TensorCore
 // algorithm is recurrent PPO (PPO.swift) in place of the paper's TRPO. PPO zeroes the
 // recurrent state where its episodes start, which are exactly the trial starts, so the
 // state is kept across the inner episodes and reset between trials with no new
-// machinery. The defaults follow the paper's bandit setting where it states them
-// (GRU policy, γ = 0.99, GAE λ = 0.3) and PPO's usual values elsewhere.
+// machinery. The defaults are for bandit trials: a GRU policy as in the paper, γ = 0.99,
+// a low GAE λ = 0.3 (trials are short and the rewards noisy, so the advantages lean on
+// the critic), and PPO's usual values elsewhere.
 //
 // `RL2.adaptation` measures the "fast" learning with the weights frozen: on bandits drawn
 // from the prior, the probability the policy gives the best arm at each pull of the trial.
@@ -28,7 +29,7 @@ import TensorCore
 /// RL² on recurrent PPO.
 public enum RL2 {
     /// PPO's configuration for RL² on bandits: 32 trials at a time, rollouts of one trial of
-    /// `pulls` steps, γ = 0.99 and λ = 0.3 (the paper's), Adam at 3·10⁻³ decaying.
+    /// `pulls` steps, γ = 0.99 and λ = 0.3, Adam at 3·10⁻³ decaying.
     public static func config(pulls: Int = 10) -> PPOConfig {
         var c = PPOConfig()
         c.environmentCount = 32
