@@ -16,8 +16,14 @@
 //  DRQN.swift   Hausknecht & Stone (2015) with R2D2's replay strategies (Kapturowski et
 //               al. 2019): zero start, burn-in, stored state, both; and ΔQ
 //  IMPALA.swift Espeholt et al. (2018): actors with lagging policies, V-trace
+//  RL2.swift    Duan et al. (2016): recurrent PPO on `RL2Trial`s, and the frozen policy's
+//               in-context adaptation on bandits
+//  DPT.swift    Lee et al. (2023): a GRU trained by cross-entropy to name a bandit's best arm
 //  Baselines/   exact Tiger baselines: the Bayes filter, finite-horizon value iteration
-//               over beliefs, and the best memoryless policy
+//               over beliefs, and the best memoryless policy; the bandit baselines of
+//               RL²'s Table 1 (`BanditStrategy`: Bayes-optimal DP over posterior counts,
+//               finite-horizon Gittins, UCB1, Thompson sampling, ε-greedy / greedy,
+//               random) and the exact posterior probability of the best arm
 //  Datasets/    `TrajectoryDataset` (offline data: steps back to back with timesteps and
 //               returns-to-go, collected from any policy, %BC's filterTop, safetensors files)
 //  Losses/      IQL's expectile loss and advantage weights (reused by ILQL)

@@ -6,7 +6,7 @@
 //              `HiddenStateOracle` (the policy that reads the hidden state), and
 //              `Registry.make(id, arguments)` (Gymnasium's `make`)
 //  Spaces/     `Discrete`, `Box`, `MultiDiscrete`
-//  Wrappers/   TimeLimit, FrameStack, Flicker, MaskObservation, PreviousActionReward,
+//  Wrappers/   TimeLimit, FrameStack, Flicker, MaskObservation, PreviousActionReward, RL2Trial,
 //              RecordEpisodeStatistics, NormalizeObservation (each also as a method:
 //              `env.frameStack(4).flicker(0.5)`)
 //  Vector/     `VectorEnvironment`: N copies stepped together, serially or on threads,

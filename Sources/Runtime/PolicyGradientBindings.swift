@@ -24,6 +24,8 @@ public final class PolicyGradientSpec: HostObject {
     let critic: Module?
     /// The agent built by the first `train`.
     var agent: PPO?
+    /// RL²: trains only on `RL2Trial` environments, whose input holds the history.
+    var isRL2 = false
 
     init(config: PPOConfig, network: Module, critic: Module?) {
         self.config = config
@@ -32,6 +34,7 @@ public final class PolicyGradientSpec: HostObject {
     }
 
     var name: String {
+        if isRL2 { return "RL²" }
         let recurrent = network.namedParameters().contains { $0.name.contains("weight_hh") }
         return recurrent && config.clipRange != nil ? "recurrent PPO" : config.algorithmName
     }
@@ -82,7 +85,12 @@ public final class PolicyGradientSpec: HostObject {
     /// The agent for the copies of `on` (built the first time, checked against them after)
     /// and the copies to train it on.
     func prepare(on v: Value, interpreter: Interpreter) throws -> (PPO, VectorEnvironment<AnyEnvironment>) {
-        let copies = try VectorEnvironment(try self.copies(of: v, interpreter), autoresetMode: .sameStep)
+        let made = try self.copies(of: v, interpreter)
+        if isRL2, let env = made.first, !(env.base is any MetaRLTrial) {
+            throw HostError("train: RL² trains on trials, whose input holds the previous action, reward and done flag, but \(env.name) is not one",
+                            help: ["wrap it: train(agent, on: RL2Trial(\(env.name), episodes: 1), …)"])
+        }
+        let copies = try VectorEnvironment(made, autoresetMode: .sameStep)
         if let agent {
             try agent.checkCompatible(with: copies)
             return (agent, copies)
@@ -103,7 +111,7 @@ func holdsScriptEnvironment(_ value: Any, depth: Int = 0) -> Bool {
 extension Binder {
     /// `NAME(network, critic: nil, field: value, …)`: a policy-gradient agent whose settings
     /// start from `defaults`.
-    func policyGradient(_ name: String, defaults: PPOConfig, doc: String) {
+    func policyGradient(_ name: String, defaults: PPOConfig, doc: String, variant: ((PolicyGradientSpec) throws -> Void)? = nil) {
         define(name, leading: [("network", "the policy: observations → logits (or means); an LSTM, GRU or RNN inside makes it recurrent")],
                optional: [("critic", "a separate value network (nil: a value head on the policy's features)")],
                fields: PPOConfig.fieldInfos(defaults: defaults), doc: doc, kind: .algorithm,
@@ -113,7 +121,9 @@ extension Binder {
             try config.validate()
             let network = try modelModule(args[0], name, it)
             let critic = args[1].isNil ? nil : try modelModule(args[1], "\(name): critic", it)
-            return .host(PolicyGradientSpec(config: config, network: network, critic: critic))
+            let spec = PolicyGradientSpec(config: config, network: network, critic: critic)
+            try variant?(spec)
+            return .host(spec)
         }
     }
 }

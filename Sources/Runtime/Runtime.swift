@@ -235,6 +235,7 @@ public enum Runtime {
         installOffPolicyEvaluation(in: interpreter)
         installPolicyGradients(b)
         installOfflineBindings(in: interpreter, session: session)
+        installMetaRL(b)
         installPlots(in: interpreter, session: session)
         installLessonBindings(in: interpreter, session: session)
         installDistributions(in: interpreter, session: session)

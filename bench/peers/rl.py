@@ -318,10 +318,13 @@ def main():
     impala_seeds = iter(range(1 << 30))
     ppo_seeds = iter(range(1 << 30))
     from impala import impala_frames_per_second
+    from rl2 import rl2_bandit_steps_per_second
+    rl2_seeds = iter(range(1 << 30))
     cases = {
         "drqn_tmaze10_solve": lambda: drqn_solve(next(seeds)),
         "impala_cartpole_frames_per_s": lambda: impala_frames_per_second(next(impala_seeds)),
         "ppo_lstm_stateless_cartpole_solve": lambda: ppo_lstm_solve(next(ppo_seeds)),
+        "rl2_bandit_train_steps_per_s": lambda: rl2_bandit_steps_per_second(next(rl2_seeds)),
     }
     print(json.dumps({"ready": True, "peer_name": f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"}), flush=True)
     for line in sys.stdin:

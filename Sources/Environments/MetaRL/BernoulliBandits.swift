@@ -39,6 +39,8 @@ public struct BernoulliBandits: Environment {
     public private(set) var probabilities: [Double] = []
     /// Pulls so far in the episode.
     public private(set) var pullCount = 0
+    /// The task every reset keeps (nil: a new task each reset).
+    public let fixedProbabilities: [Double]?
     var rng = RNG(seed: 0)
     var phase = EpisodePhase.idle
 
@@ -47,6 +49,21 @@ public struct BernoulliBandits: Environment {
         try EnvironmentError.require(pulls, atLeast: 1, "pulls", in: "BernoulliBandits")
         self.arms = arms
         self.pulls = pulls
+        fixedProbabilities = nil
+    }
+
+    /// A bandit whose arms always pay with `probabilities` (one task, for testing a
+    /// strategy on a known bandit). Throws naming the first probability outside [0, 1].
+    public init(probabilities: [Double], pulls: Int = 100) throws(EnvironmentError) {
+        try EnvironmentError.require(probabilities.count, atLeast: 1, "arms (the number of probabilities)", in: "BernoulliBandits")
+        try EnvironmentError.require(pulls, atLeast: 1, "pulls", in: "BernoulliBandits")
+        for (i, p) in probabilities.enumerated() {
+            try EnvironmentError.requireProbability(p, "probabilities[\(i)]", in: "BernoulliBandits")
+        }
+        arms = probabilities.count
+        self.pulls = pulls
+        fixedProbabilities = probabilities
+        self.probabilities = probabilities
     }
 
     public var name: String { "BernoulliBandits(arms: \(arms), pulls: \(pulls))" }
@@ -60,7 +77,9 @@ public struct BernoulliBandits: Environment {
 
     public mutating func reset(seed: UInt64?, options: ResetOptions, into observation: UnsafeMutableBufferPointer<Float>) throws(EnvironmentError) -> Info {
         if let seed { rng = RNG(seed: seed) }
-        if options["keepTask"] != 1 || probabilities.isEmpty {
+        if let fixedProbabilities {
+            probabilities = fixedProbabilities
+        } else if options["keepTask"] != 1 || probabilities.isEmpty {
             probabilities = (0..<arms).map { _ in rng.uniformDouble() }
         }
         pullCount = 0
