@@ -321,7 +321,9 @@ let figureScript = """
         // (2 already ran) to 3; q quits before 3 runs.
         let (summary, out, stepper) = step(three, keys: [.run, .run, .back, .rerun, .run, .quit])
         #expect(summary.quit && summary.exitCode == 0)
-        #expect(summary.cellsRun == 3)
+        // Two distinct cells ran, one of them twice; the summary says so on quitting too.
+        #expect(summary.cellsRun == 2 && summary.reruns == 1 && summary.codeCells == 3)
+        #expect(out.contains("left test.mem: 2 of 3 cells run (1 re-run)"))
         #expect(occurrences(of: "first 1", in: out) == 1)
         #expect(occurrences(of: "second 11", in: out) == 2)   // the run, and the replay after b
         #expect(occurrences(of: "second 21", in: out) == 1)   // the re-run
@@ -335,14 +337,14 @@ let figureScript = """
         #expect(out2.contains("unknown key 'x'") && out2.contains("Keys:"))
         // End of input is quit; `a` runs the rest.
         let (s3, out3, _) = step(three, keys: [.run, .all])
-        #expect(s3.cellsRun == 3 && !s3.quit && out3.contains("end of test.mem: 3 cells run"))
+        #expect(s3.cellsRun == 3 && !s3.quit && out3.contains("end of test.mem: 3 of 3 cells run\n"))
         #expect(step(three, keys: []).0.quit)
     }
 
     @Test func rerunTheLastCellFromTheNext() {
         // After Enter ran cell 1, r (at cell 2, not run) re-runs cell 1.
         let (summary, out, _) = step(three, keys: [.run, .rerun, .quit])
-        #expect(summary.cellsRun == 2)
+        #expect(summary.cellsRun == 1 && summary.reruns == 1)
         #expect(occurrences(of: "first 1\n", in: out) == 2 && out.contains("re-running [1]"))
         #expect(occurrences(of: "[2/3] test.mem", in: out) == 2)  // cell 2 is shown again after the re-run
     }
@@ -366,6 +368,17 @@ let figureScript = """
         let (interactive, iout, _) = step(script, keys: [.run, .run, .run])
         #expect(interactive.exitCode == 0 && interactive.failures == 1 && interactive.cellsRun == 3)
         #expect(iout.contains("\nthree\n"))
+    }
+
+    @Test func aFailureFixedByARerunIsNotCounted() {
+        // The second cell fails on its first run and passes when re-run.
+        let script = "# %%\nvar tries = 0\n# %%\ntries += 1\nif tries < 2 { error(\"first try\") }\n# %%\nprint(\"done\")\n"
+        let (fixed, out, _) = step(script, keys: [.run, .run, .rerun, .run])
+        #expect(fixed.cellsRun == 3 && fixed.reruns == 1 && fixed.failures == 0)
+        #expect(out.contains("first try") && out.contains("end of test.mem: 3 of 3 cells run (1 re-run)\n"))
+        // Left failing, it is counted once however often it ran.
+        let (failing, fout, _) = step(script, keys: [.run, .run, .all])
+        #expect(failing.cellsRun == 3 && failing.failures == 1 && fout.contains("3 of 3 cells run, 1 failed"))
     }
 
     @Test func figuresAndColour() {
@@ -423,7 +436,7 @@ let figureScript = """
             let summary = stepper.run()
             #expect(summary.exitCode == 0, "\(file):\n\(out.suffix(2000))")
             #expect(summary.cellsRun == code.count, "\(file)")
-            #expect(out.contains("end of \(path): \(code.count) cells run"), "\(file)")
+            #expect(out.contains("end of \(path): \(code.count) of \(code.count) cells run\n"), "\(file)")
             #expect(!out.contains("failed"), "\(file)")
         }
     }
