@@ -564,6 +564,42 @@ let figureScript = """
         #expect(!html.contains("<em>"))
     }
 
+    /// A paragraph may start with inline code: Ink must not take the line for a code block,
+    /// split the paragraph, or drop text after the span.
+    @Test func paragraphsStartingWithInlineCodeStayWhole() {
+        for markdown in ["`train` stops at the next step and\nkeeps the model.",
+                         "``a ` b`` is code with a backtick, and $x_1$ is math.",
+                         "Intro.\n\n`run.returns` holds every episode's return; `plot(run)` draws it.\n\nAfter."] {
+            let html = NotebookExport.markdownHTML(markdown, parser: .init())
+            let paragraphs = html.components(separatedBy: "<p>").count - 1
+            #expect(paragraphs == markdown.components(separatedBy: "\n\n").count, "\(markdown) → \(html)")
+            #expect(!html.contains("<pre"), "\(markdown) → \(html)")
+        }
+        // A line inside a paragraph that starts with inline code (lessons 00, 02 and 05 have them).
+        let joined = [
+            ("## What the window sees\n`FrameStack(env, k: 4)` turns each observation\nbefore the start.",
+             "<h2>What the window sees</h2><p><code>FrameStack(env, k: 4)</code> turns each observation before the start.</p>"),
+            ("Exercises go between `# BEGIN SOLUTION` and `# END SOLUTION`;\n`memento assign` replaces that part\n(`memento grade`). Write it.",
+             "<p>Exercises go between <code># BEGIN SOLUTION</code> and <code># END SOLUTION</code>; <code>memento assign</code> replaces that part (<code>memento grade</code>). Write it.</p>"),
+            ("It must accept observations of shape\n`[batch, time, observation_size]`.",
+             "<p>It must accept observations of shape <code>[batch, time, observation_size]</code>.</p>"),
+        ]
+        for (markdown, expected) in joined {
+            #expect(NotebookExport.markdownHTML(markdown, parser: .init()) == expected)
+        }
+        // Fences, headings and blank lines still separate blocks.
+        let fenced = NotebookExport.markdownHTML("Code:\n\n```\nlet a = 1\n`b` $x$\n```\n\n`after` the fence, ``c``.\n\n```\nsecond\n```",
+                                                 parser: .init())
+        #expect(fenced.contains("`b` $x$") && !fenced.contains("MEMENTO"), "\(fenced)")
+        #expect(fenced.contains("<p><code>after</code> the fence, <code>c</code>.</p>") && fenced.contains("second"), "\(fenced)")
+        let one = NotebookExport.markdownHTML("`train` stops at the next step and\nkeeps the model.", parser: .init())
+        #expect(one.contains("<p><code>train</code> stops at the next step and") && one.contains("keeps the model.</p>"), "\(one)")
+        let two = NotebookExport.markdownHTML("Intro.\n\n`run.returns` holds every episode's return; `plot(run)` draws it.\n\nAfter.", parser: .init())
+        #expect(two.contains("<p><code>run.returns</code> holds every episode's return; <code>plot(run)</code> draws it.</p>"), "\(two)")
+        let math = NotebookExport.markdownHTML("``a ` b`` is code with a backtick, and $x_1$ is math.", parser: .init())
+        #expect(math.contains("<p><code>a ` b</code> is code with a backtick, and <span class=\"math\">$x_1$</span> is math.</p>"), "\(math)")
+    }
+
     @Test func terminalTextCleanup() {
         #expect(NotebookExport.cleanTerminalText("\u{1B}[1mbold\u{1B}[0m\n") == "bold\n")
         #expect(NotebookExport.cleanTerminalText("10%\r50%\r100%\ndone\n") == "100%\ndone\n")
