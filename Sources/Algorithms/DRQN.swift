@@ -431,11 +431,18 @@ public final class DRQN: OffPolicyLearner, EpsilonGreedy {
     /// R2D2's ΔQ at the first and the last real training step of each window, averaged over
     /// the batch; `replayed` is Q(ĥ, ·; θ) over the training part, [B, L + 1, A].
     func deltaQ(_ batch: SequenceBatch, replayed: Tensor) throws -> (first: Double, last: Double) {
+        let d = try deltaQParts(batch, replayed: replayed)
+        return (d.first, d.last)
+    }
+
+    /// ΔQ and its two parts, averaged over the batch, at a window's first and last training step.
+    func deltaQParts(_ batch: SequenceBatch, replayed: Tensor) throws -> DeltaQMeasurement {
         let full = try buffer.episodeObservations(batch.episodes)                       // [B, P, obs]
         let truth = try noGrad { try qFunction.forward(full, state: nil, resets: nil).q }  // [B, P, A]
         let (P, A, W1) = (full.shape[1], actionCount, batch.length + 1)
         let qHat = replayed.scalars, qTrue = truth.scalars
-        func discrepancy(_ b: Int, _ i: Int) -> Double {
+        /// (ΔQ, ‖q(ĥ) − q(h)‖₂, |maxₐ q(ĥ)ₐ|) at training step i of window b.
+        func discrepancy(_ b: Int, _ i: Int) -> (ratio: Double, distance: Double, scale: Double) {
             let row = batch.windowStarts[b] + batch.burnIn + i                           // episode row of training step i
             var squares = 0.0, largest = -Double.infinity
             for a in 0..<A {
@@ -443,14 +450,16 @@ public final class DRQN: OffPolicyLearner, EpsilonGreedy {
                 squares += (hat - ref) * (hat - ref)
                 largest = max(largest, hat)
             }
-            return squares.squareRoot() / max(abs(largest), 1e-6)
+            let distance = squares.squareRoot(), scale = abs(largest)
+            return (distance / max(scale, 1e-6), distance, scale)
         }
-        var first = 0.0, last = 0.0
+        var m = DeltaQMeasurement()
         for b in 0..<batch.batchSize {
-            first += discrepancy(b, 0)
-            last += discrepancy(b, batch.lastSteps[b])
+            let f = discrepancy(b, 0), l = discrepancy(b, batch.lastSteps[b])
+            m.first += f.ratio; m.firstDistance += f.distance; m.firstScale += f.scale
+            m.last += l.ratio; m.lastDistance += l.distance; m.lastScale += l.scale
         }
-        return (first / Double(batch.batchSize), last / Double(batch.batchSize))
+        return m.scaled(by: 1 / Double(batch.batchSize))
     }
 
     /// ΔQ of `strategy` (first and last training step, averaged) on `batches` batches of
@@ -459,21 +468,28 @@ public final class DRQN: OffPolicyLearner, EpsilonGreedy {
     public func measureDeltaQ(
         _ strategy: ReplayStrategy, length: Int, batches: Int = 4, batchSize: Int = 32, seed: UInt64 = 7
     ) throws -> (first: Double, last: Double) {
+        let m = try measureDeltaQParts(strategy, length: length, batches: batches, batchSize: batchSize, seed: seed)
+        return (m.first, m.last)
+    }
+
+    /// `measureDeltaQ` with ΔQ's numerator and denominator averaged apart, to see which one
+    /// makes a large ΔQ (a zero start's first step: replayed Q-values near zero).
+    public func measureDeltaQParts(
+        _ strategy: ReplayStrategy, length: Int, batches: Int = 4, batchSize: Int = 32, seed: UInt64 = 7
+    ) throws -> DeltaQMeasurement {
         try require(length >= 1 && batches >= 1 && batchSize >= 1, "DRQN", "length, batches and batchSize must be >= 1")
         try require(buffer.episodeCount > 0, "DRQN", "the replay buffer has no complete episode to measure ΔQ on")
         try require(!strategy.storedState || stateSize > 0, "DRQN", "measuring the stored-state strategy needs storeStates = true")
         var sampler = RNG(seed: seed)
-        var first = 0.0, last = 0.0
+        var total = DeltaQMeasurement()
         for _ in 0..<batches {
             let ids = (0..<batchSize).map { _ in buffer.firstID + sampler.int(below: buffer.episodeCount) }
             let starts = try ids.map { id in sampler.int(below: max(0, try buffer.steps(ofEpisode: id) - length) + 1) }
             let batch = try buffer.gather(ids: ids, trainingStarts: starts, length: length, burnIn: strategy.burnIn)
             let q = try noGrad { try replayQ(batch, from: try startState(batch, strategy)) }
-            let d = try deltaQ(batch, replayed: q)
-            first += d.first
-            last += d.last
+            total = total + (try deltaQParts(batch, replayed: q))
         }
-        return (first / Double(batches), last / Double(batches))
+        return total.scaled(by: 1 / Double(batches))
     }
 
     public func greedyPolicy() throws -> any Policy { try GreedyDRQNPolicy(agent: self) }
@@ -530,4 +546,31 @@ func lengthGroups(_ sortedLengths: [Int], groupCost: Int = 48) -> [Range<Int>] {
     var i = n
     while i > 0 { groups.append(cut[i]..<i); i = cut[i] }
     return groups.reversed()
+}
+
+/// R2D2's ΔQ at a replayed window's first and last training step, averaged over windows, with
+/// its numerator ‖q(ĥ) − q(h)‖₂ (`…Distance`) and denominator |maxₐ q(ĥ)ₐ| (`…Scale`)
+/// averaged apart (so `first` is not `firstDistance / firstScale` in general).
+public struct DeltaQMeasurement: Sendable, Equatable {
+    public var first = 0.0, last = 0.0
+    public var firstDistance = 0.0, lastDistance = 0.0
+    public var firstScale = 0.0, lastScale = 0.0
+
+    public init() {}
+
+    static func + (a: DeltaQMeasurement, b: DeltaQMeasurement) -> DeltaQMeasurement {
+        var m = a
+        m.first += b.first; m.last += b.last
+        m.firstDistance += b.firstDistance; m.lastDistance += b.lastDistance
+        m.firstScale += b.firstScale; m.lastScale += b.lastScale
+        return m
+    }
+
+    func scaled(by k: Double) -> DeltaQMeasurement {
+        var m = self
+        m.first *= k; m.last *= k
+        m.firstDistance *= k; m.lastDistance *= k
+        m.firstScale *= k; m.lastScale *= k
+        return m
+    }
 }

@@ -55,6 +55,18 @@ public struct BrailleCanvas: Sendable {
         owner[row * columns + column] = series
     }
 
+    /// Lays `top` (a canvas of the same size) over this one: each cell where `top` drew
+    /// anything shows only what `top` drew there, so a line drawn on `top` stays a clean line
+    /// over busy dots below it.
+    public mutating func overlay(_ top: BrailleCanvas) {
+        guard top.columns == columns, top.rows == rows else { return }
+        for i in bits.indices where top.bits[i] != 0 || top.markers[i] != nil {
+            bits[i] = top.bits[i]
+            markers[i] = top.markers[i]
+            owner[i] = top.owner[i]
+        }
+    }
+
     /// Whether the cell has any dot or marker.
     public func isSet(column: Int, row: Int) -> Bool {
         let i = row * columns + column

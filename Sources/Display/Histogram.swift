@@ -57,8 +57,7 @@ public struct Histogram: Figure {
         let rows = max(2, height ?? min(12, max(4, width / 6)))
         let maxCount = bins.map(\.count).max() ?? 0
         // Counts are whole: no tick step below 1.
-        var yScale = Scale(lower: 0, upper: Double(max(1, maxCount)), count: max(3, rows / 3 + 1), loose: true)
-        if yScale.step < 1 { yScale = Scale(lower: 0, upper: Double(max(1, maxCount)), count: max(2, min(rows / 3 + 1, maxCount + 1)), loose: true) }
+        let yScale = Scale(lower: 0, upper: Double(max(1, maxCount)), count: max(3, rows / 3 + 1), loose: true, integer: true)
         let yLabels = yScale.labels
         let gutter = yLabels.map(\.unicodeScalars.count).max() ?? 1
         let available = width - gutter - 2
@@ -109,7 +108,7 @@ public struct Histogram: Figure {
         }
         let axes = SVGAxes(left: 62, top: title == nil ? 20 : 44, right: w - 20, bottom: h - (xLabel == nil ? 36 : 56),
                            x: Scale(lower: first.lower, upper: last.upper, count: 8, loose: false),
-                           y: Scale(lower: 0, upper: Double(max(1, bins.map(\.count).max() ?? 1)), count: 6, loose: true))
+                           y: Scale(lower: 0, upper: Double(max(1, bins.map(\.count).max() ?? 1)), count: 6, loose: true, integer: true))
         axes.draw(into: &doc, title: title, xLabel: xLabel, yLabel: "count")
         let fill = Palette.series(0).hex
         for b in bins where b.count > 0 {

@@ -26,8 +26,12 @@ public struct Series: Sendable, Equatable {
 /// Smoothing (`smoothing` > 1) replaces each y by the mean of the finite values in the
 /// trailing window of that many points (the value at point i averages points i−w+1…i, as
 /// "mean return of the last 100 episodes" does). The raw values stay visible but faint: in
-/// SVG at low opacity, in colour text in a dim colour behind the smoothed line; text
-/// without colour draws only the smoothed line, to stay legible in logs.
+/// SVG at low opacity; in colour text dim, with the smoothed line in bold over them, and a
+/// cell the smoothed line passes through shows only its dots (noisy returns such as ±1
+/// would otherwise fill every cell the line crosses and hide it); text without colour draws
+/// only the smoothed line, to stay legible in logs.
+///
+/// An axis whose values are all whole numbers (episode indices, counts) gets whole ticks only.
 ///
 /// Text form: braille dots (2 × 4 per cell), y ticks on the left, x ticks below, a legend
 /// line when there is more than one series or a label. Without colour, the first series is
@@ -146,14 +150,18 @@ public struct LinePlot: Figure {
                              + [summaryLine("(no finite values to draw: \(series.count) series, \(points) point\(points == 1 ? "" : "s"))", width: width)])
         }
         let rows = max(3, height ?? min(16, max(5, width / 5)))
-        let yScale = Scale(lower: range.y.min, upper: range.y.max, count: max(3, rows / 3 + 1), loose: true)
+        let whole = LinePlot.wholeAxes(traces)
+        let yScale = Scale(lower: range.y.min, upper: range.y.max, count: max(3, rows / 3 + 1), loose: true, integer: whole.y)
         let yLabels = yScale.labels
         let gutter = yLabels.map(\.unicodeScalars.count).max() ?? 1
         let plotColumns = width - gutter - 2
         guard plotColumns >= 8 else { return summaryLine(summary + " (too narrow to draw)", width: width) }
 
         var canvas = BrailleCanvas(columns: plotColumns, rows: rows)
-        let xScale = LinePlot.xScale(range.x, columns: plotColumns)
+        // Smoothed lines go on their own layer, laid over the faint raw values at the end.
+        var front = BrailleCanvas(columns: plotColumns, rows: rows)
+        let layered = traces.contains(where: \.faint)
+        let xScale = LinePlot.xScale(range.x, columns: plotColumns, integer: whole.x)
         let dotWidth = canvas.dotWidth, dotHeight = canvas.dotHeight
         // Positions beyond the canvas (clamped far outside) are clipped by the canvas.
         func dotX(_ v: Double) -> Int { clampedInt(xScale.fraction(v) * Double(dotWidth - 1), -dotWidth...(2 * dotWidth)) }
@@ -161,7 +169,9 @@ public struct LinePlot: Figure {
 
         for t in traces {
             let id = t.faint ? t.series + 1000 : t.series
-            if color || t.series == 0 {
+            if layered && !t.faint {
+                LinePlot.draw(t, on: &front, id: id, dotX: dotX, dotY: dotY)
+            } else if color || t.series == 0 {
                 LinePlot.draw(t, on: &canvas, id: id, dotX: dotX, dotY: dotY)
             } else {
                 var own = BrailleCanvas(columns: plotColumns, rows: rows)
@@ -170,6 +180,7 @@ public struct LinePlot: Figure {
                 for r in 0..<rows { for c in 0..<plotColumns where own.isSet(column: c, row: r) { canvas.mark(column: c, row: r, marker, series: t.series) } }
             }
         }
+        if layered { canvas.overlay(front) }
 
         var lines: [String] = []
         if let title { lines.append(centered(oneLine(title), in: width)) }
@@ -179,7 +190,10 @@ public struct LinePlot: Figure {
             let r = min(rows - 1, max(0, dotY(t) / 4))
             if rowLabel[r] == nil { rowLabel[r] = label }
         }
-        let paint: ((Int) -> String)? = color ? { id in id >= 1000 ? "2;" + ANSI.seriesCode(id - 1000) : ANSI.seriesCode(id) } : nil
+        // Raw values dim; the smoothed lines over them bold.
+        let paint: ((Int) -> String)? = color ? { id in
+            id >= 1000 ? "2;" + ANSI.seriesCode(id - 1000) : (layered ? "1;" : "") + ANSI.seriesCode(id)
+        } : nil
         for r in 0..<rows {
             let axis = rowLabel[r] == nil ? "│" : "┤"
             lines.append(padded(rowLabel[r] ?? "", gutter, right: true) + " " + axis + canvas.render(row: r, color: paint))
@@ -191,11 +205,25 @@ public struct LinePlot: Figure {
         return joinLines(lines)
     }
 
-    /// The x scale: the data range exactly, with as many ticks as fit without crowding.
-    static func xScale(_ range: (min: Double, max: Double), columns: Int) -> Scale {
+    /// Whether every finite x, and every finite y, of the traces is a whole number.
+    static func wholeAxes(_ traces: [Trace]) -> (x: Bool, y: Bool) {
+        var x = true, y = true
+        for t in traces {
+            for i in t.x.indices where t.x[i].isFinite && t.y[i].isFinite {
+                if x && t.x[i] != t.x[i].rounded() { x = false }
+                if y && t.y[i] != t.y[i].rounded() { y = false }
+                if !x && !y { return (false, false) }
+            }
+        }
+        return (x, y)
+    }
+
+    /// The x scale: the data range exactly, with as many ticks as fit without crowding
+    /// (whole ticks only when `integer`).
+    static func xScale(_ range: (min: Double, max: Double), columns: Int, integer: Bool = false) -> Scale {
         var count = max(2, columns / 10)
         while true {
-            let s = Scale(lower: range.min, upper: range.max, count: count, loose: false)
+            let s = Scale(lower: range.min, upper: range.max, count: count, loose: false, integer: integer)
             let longest = s.labels.map(\.unicodeScalars.count).max() ?? 1
             let spacing = Double(columns) / Double(max(1, s.ticks.count))
             if count <= 2 || spacing >= Double(longest + 3) { return s }
@@ -288,9 +316,10 @@ public struct LinePlot: Figure {
         }
         let top = title == nil ? 20.0 : 44.0
         let bottom = h - (xLabel == nil ? 36 : 56)
+        let whole = LinePlot.wholeAxes(traces)
         let axes = SVGAxes(left: yLabel == nil ? 62 : 78, top: top, right: w - 20, bottom: bottom,
-                           x: Scale(lower: range.x.min, upper: range.x.max, count: 8, loose: false),
-                           y: Scale(lower: range.y.min, upper: range.y.max, count: 6, loose: true))
+                           x: Scale(lower: range.x.min, upper: range.x.max, count: 8, loose: false, integer: whole.x),
+                           y: Scale(lower: range.y.min, upper: range.y.max, count: 6, loose: true, integer: whole.y))
         axes.draw(into: &doc, title: title, xLabel: xLabel, yLabel: yLabel)
         for t in traces {
             let stroke = Palette.series(t.series).hex

@@ -16,8 +16,9 @@ public struct Scale: Sendable, Equatable {
 
     /// A scale over the finite range `lower...upper` with about `count` ticks. A zero-width
     /// range is widened around its value; with `loose`, the ends are moved out to ticks so
-    /// that both ends carry a label.
-    public init(lower: Double, upper: Double, count: Int, loose: Bool) {
+    /// that both ends carry a label. With `integer` (an axis of whole numbers: indices,
+    /// counts) the step is at least 1, so no tick falls between two whole numbers.
+    public init(lower: Double, upper: Double, count: Int, loose: Bool, integer: Bool = false) {
         var lo = lower.isFinite ? lower : 0, hi = upper.isFinite ? upper : 1
         if lo > hi { swap(&lo, &hi) }
         // Keep the span (and the loose ends) representable: beyond ±10³⁰⁷ values are clipped.
@@ -31,9 +32,11 @@ public struct Scale: Sendable, Equatable {
             hi += pad
         }
         var step = Scale.niceStep((hi - lo) / Double(Swift.max(1, count - 1)))
+        if integer { step = Swift.max(step, 1) }
         // A tight range may hold a single multiple of the step (0…499 with step 500): use
         // smaller steps until two ticks fit.
-        while !loose && ((hi / step).rounded(.down) - (lo / step).rounded(.up)) < 1 && step > (hi - lo) * 1e-6 {
+        while !loose && ((hi / step).rounded(.down) - (lo / step).rounded(.up)) < 1 && step > (hi - lo) * 1e-6
+                && (!integer || step > 1) {
             step = Scale.smallerNiceStep(step)
         }
         if loose {
@@ -82,14 +85,15 @@ public struct Scale: Sendable, Equatable {
 public enum NumberFormat {
     /// Labels of ticks `step` apart, formatted alike: as many decimals as the step needs;
     /// when the largest reaches 10 000, thousands as `20k` (millions `1.5M`, billions `2G`);
-    /// magnitudes beyond 10¹² or steps below 10⁻⁴ in scientific notation (`2e-05`).
+    /// magnitudes beyond 10¹² or steps below 10⁻⁴ in scientific notation (`2e-05`). Zero
+    /// has the decimals of the others (`0.0` among `0.5`, `1.0`), and no unit suffix.
     public static func ticks(_ values: [Double], step: Double) -> [String] {
         let largest = values.filter(\.isFinite).map(Swift.abs).max() ?? 0
         let scientificForm = largest >= 1e12 || (step < 1e-4 && largest < 1e-2)
         let unit = [(1e9, "G"), (1e6, "M"), (1e3, "k")].first { largest >= 10 * $0.0 && step >= $0.0 / 10 }
         return values.map { value in
             guard value.isFinite else { return value.isNaN ? "nan" : value > 0 ? "inf" : "-inf" }
-            if value == 0 { return "0" }
+            if value == 0 { return scientificForm ? "0" : fixed(0, decimals: decimals(unit.map { step / $0.0 } ?? step)) }
             if scientificForm { return scientific(value, digits: digits(step / Swift.max(largest, step))) }
             if let (divisor, suffix) = unit { return fixed(value / divisor, decimals: decimals(step / divisor)) + suffix }
             return fixed(value, decimals: decimals(step))

@@ -10,12 +10,25 @@ public struct HostError: Error, CustomStringConvertible {
     public var help: [String]
     /// The argument the error is about, if it is one argument's fault.
     public var argument: ArgumentReference?
-    public init(_ message: String, help: [String] = [], argument: ArgumentReference? = nil) {
+    /// What the call had produced when it was stopped (e.g. the run so far of an interrupted
+    /// `train`): `let run = train(…)` binds it before the error goes on, so Ctrl-C keeps it.
+    public var partial: PartialResult?
+    public init(_ message: String, help: [String] = [], argument: ArgumentReference? = nil, partial: Value? = nil) {
         self.message = message
         self.help = help
         self.argument = argument
+        self.partial = partial.map(PartialResult.init)
     }
     public var description: String { message }
+}
+
+/// The value an interrupted call had produced, carried by its error.
+///
+/// `@unchecked Sendable`: errors must be `Sendable`, but the value is only ever read on the
+/// interpreter's own thread, by the statement that receives the error.
+public final class PartialResult: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
 }
 
 /// One argument of a call, as a host error names it.

@@ -685,6 +685,7 @@ public final class Interpreter {
         if let e = error as? HostError {
             var r = RuntimeError(e.message, at: span, help: e.help)
             r.argument = e.argument
+            r.partial = e.partial
             return r
         }
         if let e = error as? Diagnostic { return RuntimeError(e.message, at: span, help: e.help) }

@@ -23,6 +23,9 @@ public struct RuntimeError: Error {
     /// The argument of the call at `span` that the error is about, until the call's node
     /// moves `span` onto that argument.
     var argument: ArgumentReference?
+    /// The value the call at `span` had produced when it was stopped, for a `let` or an
+    /// assignment whose value is that very call to bind (see `bindPartial`).
+    public internal(set) var partial: PartialResult?
 
     init(_ message: String, at span: SourceSpan, help: [String] = [], kind: Kind = .error) {
         self.kind = kind
@@ -33,6 +36,8 @@ public struct RuntimeError: Error {
 
     /// Records that the error left `function`, called at `span` (for the traceback).
     mutating func addCall(_ function: String, at span: SourceSpan) {
+        // Leaving a function: a partial value belongs to a statement inside it, never to the caller's.
+        partial = nil
         functions.append(function)
         callSites.append(span)
     }

@@ -22,6 +22,22 @@ func expressionForm(of body: ArraySlice<StmtNode>) -> ExprNode? {
     return makeConditional(i.cond, then, other, span: i.span)
 }
 
+/// When `error` stopped the very call that `value` is (not one nested in it or inside a
+/// function it called) and carries what that call had produced so far (Ctrl-C during
+/// `let run = train(…)`), stores that value with `store` so the statement still binds its
+/// name, then returns the error to throw on. If storing fails, the error goes on unchanged.
+func bindPartial(_ error: RuntimeError, of value: ExprNode, _ it: Interpreter,
+                 _ store: (Value) throws(RuntimeError) -> Void) -> RuntimeError {
+    guard let partial = error.partial, error.callSites.isEmpty,
+          error.span.offset == value.span.offset, error.span.length == value.span.length,
+          error.span.file === value.span.file else { return error }
+    var e = error
+    e.partial = nil
+    do { try store(partial.value) } catch { return e }
+    e.help.append("the variable holds the \(partial.value.typeName) so far")
+    return e
+}
+
 final class ExprStmt: StmtNode {
     let expr: ExprNode
     init(_ expr: ExprNode) {
@@ -44,7 +60,11 @@ final class SetLocal: StmtNode {
         super.init(span: span)
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
-        (it.fp + slot).store(try value.eval(it))
+        do {
+            (it.fp + slot).store(try value.eval(it))
+        } catch {
+            throw bindPartial(error, of: value, it) { (it.fp + slot).store($0) }
+        }
         return .normal
     }
 }
@@ -103,7 +123,11 @@ final class SetGlobal: StmtNode {
         super.init(span: span)
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
-        it.globals.set(index, try value.eval(it))
+        do {
+            it.globals.set(index, try value.eval(it))
+        } catch {
+            throw bindPartial(error, of: value, it) { it.globals.set(index, $0) }
+        }
         return .normal
     }
 }
@@ -141,7 +165,11 @@ final class AssignNode: StmtNode {
         super.init(span: span)
     }
     override func exec(_ it: Interpreter) throws(RuntimeError) -> Flow {
-        try it.assign(target, try value.eval(it), span: span)
+        let v: Value
+        do { v = try value.eval(it) } catch {
+            throw bindPartial(error, of: value, it) { partial throws(RuntimeError) in try it.assign(target, partial, span: span) }
+        }
+        try it.assign(target, v, span: span)
         return .normal
     }
 }

@@ -288,10 +288,19 @@ public enum NotebookExport {
 
     /// Markdown to HTML with Ink, math (`$…$`, `$$…$$`) kept as written: it is taken out
     /// before Ink sees it (so `_` and `*` in formulas are not emphasis) and put back escaped.
+    ///
+    /// Two things Ink gets wrong are settled before it runs: a line that starts with inline
+    /// code inside a paragraph is joined to the line before (Ink would start a new paragraph
+    /// there), and code spans delimited by two or more backticks (which Ink reads as empty
+    /// spans) are taken out like math and put back as `<code>`.
     static func markdownHTML(_ markdown: String, parser: MarkdownParser) -> String {
-        let (protected, math) = protectMath(markdown)
+        let (protected, math) = protectMath(joinLinesStartingWithCode(markdown))
         var html = parser.html(from: protected)
         for (k, m) in math.enumerated().reversed() {
+            if m.hasPrefix("`") {
+                html = html.replacingOccurrences(of: placeholder(k), with: "<code>\(HTML.escape(codeSpanContent(m)))</code>")
+                continue
+            }
             let display = m.hasPrefix("$$")
             let tag = display ? "div" : "span"
             html = html.replacingOccurrences(of: placeholder(k), with: "<\(tag) class=\"math\">\(HTML.escape(m))</\(tag)>")
@@ -301,7 +310,50 @@ public enum NotebookExport {
 
     static func placeholder(_ k: Int) -> String { "MEMENTOMATH\(k)X" }
 
-    /// Replaces math outside code with placeholders; returns the text and the math, in order.
+    /// The text of a code span written with its backticks: CommonMark strips one space from
+    /// each end when both ends have one (so that ``` `` `a` `` ``` can hold backticks at its ends).
+    static func codeSpanContent(_ span: String) -> String {
+        let n = span.prefix { $0 == "`" }.count
+        var inner = String(span.dropFirst(n).dropLast(n)).replacingOccurrences(of: "\n", with: " ")
+        if inner.count >= 2, inner.hasPrefix(" "), inner.hasSuffix(" "), inner.contains(where: { $0 != " " }) {
+            inner = String(inner.dropFirst().dropLast())
+        }
+        return inner
+    }
+
+    /// Joins each line that starts with a code span (but not a code fence) to the paragraph
+    /// line before it, as CommonMark reads it; lines in fences, after blank lines, headings,
+    /// rules, tables, HTML or indented code are left alone.
+    static func joinLinesStartingWithCode(_ text: String) -> String {
+        var out: [String] = []
+        var inFence = false
+        for line in text.components(separatedBy: "\n") {
+            let trimmed = line.drop { $0 == " " }
+            let isFence = trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~")
+            defer { if isFence { inFence.toggle() } }
+            if !inFence, !isFence, trimmed.hasPrefix("`"), line.prefix(while: { $0 == " " }).count < 4,
+               let previous = out.last, continuesParagraph(previous) {
+                out[out.count - 1] = previous + " " + trimmed
+                continue
+            }
+            out.append(line)
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// Whether a line is paragraph text that the next line may continue.
+    private static func continuesParagraph(_ line: String) -> Bool {
+        let trimmed = line.drop { $0 == " " }
+        guard !trimmed.isEmpty, line.prefix(while: { $0 == " " }).count < 4, !line.hasPrefix("\t") else { return false }
+        if let first = trimmed.first, "#|<".contains(first) { return false }
+        if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { return false }
+        // A rule or a setext underline (---, ***, ===, ___).
+        if trimmed.allSatisfy({ "-*=_ ".contains($0) }) { return false }
+        return true
+    }
+
+    /// Replaces math outside code, and code spans delimited by several backticks, with
+    /// placeholders; returns the text and the pieces taken out, in order.
     static func protectMath(_ text: String) -> (String, [String]) {
         var math: [String] = []
         var out = ""
@@ -311,14 +363,19 @@ public enum NotebookExport {
         var inFence = false
         while i < chars.count {
             let c = chars[i]
+            var fenceLine = false
             if lineStart {
                 let rest = String(chars[i..<min(i + 3, chars.count)])
-                if rest == "```" || rest == "~~~" { inFence.toggle() }
+                if rest == "```" || rest == "~~~" { inFence.toggle(); fenceLine = true }
             }
-            if inFence || c == "`" {
-                // Copy code (a fenced line, or an inline code span) unchanged.
-                if inFence {
+            if inFence || fenceLine || c == "`" {
+                // Copy code (a fence line or a line inside a fence, or an inline code span) unchanged.
+                if inFence || fenceLine {
                     while i < chars.count, chars[i] != "\n" { out.append(chars[i]); i += 1 }
+                    // The line's end too: the next line starts afresh (and may close the fence).
+                    if i < chars.count { out.append(chars[i]); i += 1 }
+                    lineStart = true
+                    continue
                 } else {
                     var n = 0
                     while i + n < chars.count, chars[i + n] == "`" { n += 1 }
@@ -333,7 +390,13 @@ public enum NotebookExport {
                         } else { j += 1 }
                     }
                     let end = close.map { $0 + n } ?? (i + n)
-                    out += String(chars[i..<end])
+                    if n >= 2, close != nil {
+                        // Ink cannot read a span delimited by several backticks: keep it aside.
+                        math.append(String(chars[i..<end]))
+                        out += placeholder(math.count - 1)
+                    } else {
+                        out += String(chars[i..<end])
+                    }
                     i = end
                 }
                 lineStart = false

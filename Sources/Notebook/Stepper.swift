@@ -58,9 +58,13 @@ public enum Terminal {
 
 /// The outcome of stepping through a script.
 public struct StepSummary: Sendable {
-    /// Code cells run (re-runs included).
+    /// Distinct code cells that ran (a cell run three times counts once).
     public var cellsRun: Int
-    /// Cells that failed.
+    /// The non-empty code cells of the script.
+    public var codeCells: Int
+    /// Runs of a cell that had already run (`r`).
+    public var reruns: Int
+    /// Cells whose latest run failed (a failure fixed by a re-run does not count).
     public var failures: Int
     /// Whether the user quit before the end.
     public var quit: Bool
@@ -192,6 +196,7 @@ public final class Stepper {
         }
     }
 
+    @discardableResult
     private func execute(_ index: Int) -> CellRun {
         let (n, _) = codeNumber(index)
         _ = runner.interpreter.interrupt.take()  // a stray Ctrl-C from before must not stop this cell
@@ -238,9 +243,19 @@ public final class Stepper {
     /// Steps through the notebook until its end or `q`. Returns what happened.
     public func run() -> StepSummary {
         let cells = notebook.cells
-        var cellsRun = 0
-        var failures = 0
+        var reruns = 0
         var lastRun: Int?
+        func summary(quit: Bool, exitCode: Int32) -> StepSummary {
+            StepSummary(cellsRun: runs.count, codeCells: codeCells.count, reruns: reruns,
+                        failures: runs.values.filter { $0.error != nil }.count, quit: quit, exitCode: exitCode)
+        }
+        /// "3 of 5 cells run (1 re-run), 1 failed".
+        func counts(_ s: StepSummary) -> String {
+            var text = "\(s.cellsRun) of \(s.codeCells) cell\(s.codeCells == 1 ? "" : "s") run"
+            if s.reruns > 0 { text += " (\(s.reruns) re-run\(s.reruns == 1 ? "" : "s"))" }
+            if s.failures > 0 { text += ", \(s.failures) failed" }
+            return text
+        }
         var runRest = options.auto
 
         /// Shows the prose cells from `start` and returns the next code cell's index (or the end).
@@ -271,13 +286,11 @@ public final class Stepper {
             case .run:
                 if runs[pos] == nil {
                     let run = execute(pos)
-                    cellsRun += 1
                     lastRun = pos
                     if let error = run.error {
-                        failures += 1
                         if options.auto {
                             out(style("stopped at the failing cell (\(error.name)); the rest did not run", "1;31") + "\n")
-                            return StepSummary(cellsRun: cellsRun, failures: failures, quit: false, exitCode: error.exitCode)
+                            return summary(quit: false, exitCode: error.exitCode)
                         }
                         runRest = false
                     }
@@ -298,17 +311,18 @@ public final class Stepper {
                 }
                 let (n, _) = codeNumber(target)
                 out(style("re-running [\(n)]", "2") + "\n")
-                let run = execute(target)
-                cellsRun += 1
+                execute(target)
+                reruns += 1
                 lastRun = target
-                if run.error != nil { failures += 1 }
                 needsShow = target != pos
             case .all:
                 runRest = true
                 needsShow = false
             case .quit:
                 endLine()
-                return StepSummary(cellsRun: cellsRun, failures: failures, quit: true, exitCode: 0)
+                let result = summary(quit: true, exitCode: 0)
+                out(style("left \(notebook.path): \(counts(result))", "2") + "\n")
+                return result
             case .help:
                 out(helpText + "\n")
                 needsShow = false
@@ -318,8 +332,8 @@ public final class Stepper {
             }
         }
         endLine()
-        let failed = failures == 0 ? "" : ", \(failures) failed"
-        out("\n" + style("end of \(notebook.path): \(cellsRun) cell\(cellsRun == 1 ? "" : "s") run\(failed)", "2") + "\n")
-        return StepSummary(cellsRun: cellsRun, failures: failures, quit: false, exitCode: 0)
+        let result = summary(quit: false, exitCode: 0)
+        out("\n" + style("end of \(notebook.path): \(counts(result))", "2") + "\n")
+        return result
     }
 }

@@ -133,7 +133,8 @@ extension Runtime {
             options.seed = UInt64(truncatingIfNeeded: try a[3].toInt("train: seed"))
             options.maxEpisodes = a[4].isNil ? nil : try a[4].toInt("train: max_episodes")
             // Ctrl-C: stop between steps; the network keeps the weights it has, and the script
-            // stops with "interrupted" (the REPL then returns to its prompt).
+            // stops with "interrupted" (the REPL then returns to its prompt). The error carries
+            // the run so far, which `let run = train(…)` binds before stopping.
             options.shouldStop = { it.interrupt.take() }
             if !a[5].isNil {
                 let rate = try a[5].toDouble("train: stop_at_success")
@@ -156,7 +157,8 @@ extension Runtime {
             }
             progress?.finish(run, note: run.stopReason == .interrupted ? "interrupted" : nil)
             if run.stopReason == .interrupted {
-                throw HostError("interrupted", help: ["training stopped after \(run.steps) steps and \(run.episodeReturns.count) episodes; the network keeps the weights it had"])
+                throw HostError("interrupted", help: ["training stopped after \(run.steps) steps and \(run.episodeReturns.count) episodes; the network keeps the weights it had"],
+                                partial: .host(RunObject(run)))
             }
             return .host(RunObject(run))
         }

@@ -137,13 +137,15 @@ extension AgentSpec {
             }
         }
         return NativeFunction("delta_q", parameters: ["replay", NativeParameter("length", default: .int(5)), NativeParameter("burn_in", default: .int(4))],
-                              doc: "agent.delta_q(\"stored_burn_in\", length: 5, burn_in: 4): R2D2's ΔQ at the first and last step of replayed windows.") { [self] a, _ in
+                              doc: "agent.delta_q(\"stored_burn_in\", length: 5, burn_in: 4): R2D2's ΔQ at the first and last step of replayed windows (.first, .last), with its numerator ‖q(ĥ) − q(h)‖₂ (.first_distance, .last_distance) and denominator |maxₐ q(ĥ)ₐ| (.first_scale, .last_scale) averaged apart.") { [self] a, _ in
             let agent = try trained(name)
             guard let drqn = agent as? DRQN else { throw HostError("delta_q needs a DRQN agent, this one is \(self.name)") }
             let replay = try a[0].toStringValue("delta_q: replay")
             let strategy = try replayStrategy(replay, burnIn: try a[2].toInt("delta_q: burn_in"), who: "delta_q")
-            let (first, last) = try drqn.measureDeltaQ(strategy, length: try a[1].toInt("delta_q: length"))
-            return .makeRecord([("first", .float(first)), ("last", .float(last))])
+            let m = try drqn.measureDeltaQParts(strategy, length: try a[1].toInt("delta_q: length"))
+            return .makeRecord([("first", .float(m.first)), ("last", .float(m.last)),
+                                ("first_distance", .float(m.firstDistance)), ("last_distance", .float(m.lastDistance)),
+                                ("first_scale", .float(m.firstScale)), ("last_scale", .float(m.lastScale))])
         }
     }
 

@@ -294,7 +294,8 @@ extension Runtime {
             }
             progress?.finish(run, note: run.stopReason == .interrupted ? "interrupted" : nil)
             if run.stopReason == .interrupted {
-                throw HostError("interrupted", help: ["training stopped after \(run.steps) updates; the network keeps the weights it had"])
+                throw HostError("interrupted", help: ["training stopped after \(run.steps) updates; the network keeps the weights it had"],
+                                partial: .host(RunObject(run)))
             }
             return .host(RunObject(run))
         }

@@ -150,6 +150,70 @@ struct LinePlotTests {
         #expect(plot.text(width: 60, color: true).contains("\u{1B}[2;34m"))
     }
 
+    /// Raw ±1 returns fill every cell a smoothed line crosses; the line must still stand out:
+    /// bold over dim raw values, and the cells it passes through hold only its own dots.
+    @Test func aSmoothedLineStandsOutOverNoisyReturns() {
+        var rng = TestRandom(state: 11)
+        // Returns of ±1 whose success rate climbs from 20 % to 90 %.
+        let returns: [Double] = (0..<2000).map { i in rng.next() < 0.2 + 0.7 * Double(i) / 2000 ? 1 : -1 }
+        let plot = LinePlot(y: returns, smoothing: 100, height: 12)
+        let width = 80
+        let coloured = plot.text(width: width, color: true)
+        let rows = coloured.components(separatedBy: "\n").prefix(12)
+        var boldCells = 0, boldPerColumn: [Int: Int] = [:]
+        var dimCells = 0
+        for row in rows {
+            // Walk the row: an SGR sequence sets the style of the cells after it.
+            var style = "", column = 0
+            var scalars = Array(row.unicodeScalars)[...]
+            guard let bar = scalars.firstIndex(where: { $0 == "┤" || $0 == "│" }) else { continue }
+            scalars = scalars[(bar + 1)...]
+            while let c = scalars.first {
+                if c == "\u{1B}" {
+                    let end = scalars.firstIndex(of: "m")!
+                    style = String(String.UnicodeScalarView(scalars[scalars.startIndex..<end].dropFirst(2)))
+                    scalars = scalars[(end + 1)...]
+                    continue
+                }
+                scalars = scalars.dropFirst()
+                if c.value > 0x2800 && c.value <= 0x28FF {
+                    if style.hasPrefix("1;") { boldCells += 1; boldPerColumn[column, default: 0] += 1 }
+                    if style.hasPrefix("2;") { dimCells += 1 }
+                }
+                column += 1
+            }
+        }
+        // The smoothed line crosses the plot: bold in nearly every column, thin (a mean of
+        // 100 moves slowly: under two cells per column on average, where the raw values
+        // fill all 12), and the raw values are there, dim.
+        #expect(boldPerColumn.count > (width - 6) * 9 / 10, "\(coloured)")
+        #expect(Double(boldCells) / Double(boldPerColumn.count) < 2, "\(coloured)")
+        #expect(dimCells > boldCells, "\(coloured)")
+        // Without colour only the smoothed line is drawn, as before.
+        #expect(!plot.text(width: width, color: false).contains("\u{1B}"))
+    }
+
+    @Test func overlayKeepsOnlyTheTopDotsInSharedCells() {
+        var below = BrailleCanvas(columns: 2, rows: 1)
+        for x in 0..<4 { for y in 0..<4 { below.set(x, y, series: 1000) } }
+        var top = BrailleCanvas(columns: 2, rows: 1)
+        top.set(0, 3, series: 0)
+        below.overlay(top)
+        #expect(below.render(row: 0) == "⡀⣿")
+        #expect(below.series(column: 0, row: 0) == 0 && below.series(column: 1, row: 0) == 1000)
+    }
+
+    @Test func wholeNumberDataGetsWholeTicks() {
+        // Three episodes' step counts: x is 0, 1, 2 and y whole, so neither axis has a
+        // tick between whole numbers.
+        let text = LinePlot(y: [3, 7, 5], height: 6).text(width: 60, color: false)
+        let labels = text.components(separatedBy: "\n").flatMap { $0.split(separator: " ") }.filter { Double($0) != nil }
+        #expect(!labels.isEmpty && labels.allSatisfy { !$0.contains(".") }, "\(text)")
+        let two = LinePlot(y: [0, 1], height: 4).text(width: 60, color: false)
+        let axis = two.components(separatedBy: "\n").last!
+        #expect(axis.split(separator: " ") == ["0", "1"], "\(two)")
+    }
+
     @Test func colourOnlyWhenAsked() {
         let plot = LinePlot([Series([1, 2, 3], label: "a"), Series([3, 1, 2], label: "b")])
         #expect(!plot.text(width: 60, color: false).contains("\u{1B}"))

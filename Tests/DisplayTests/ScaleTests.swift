@@ -6,7 +6,7 @@ struct ScaleTests {
     @Test func niceTicks() {
         let s = Scale(lower: 0.03, upper: 0.97, count: 5, loose: true)
         #expect(s.lower == 0 && s.upper == 1)
-        #expect(s.labels == ["0", "0.2", "0.4", "0.6", "0.8", "1.0"] || s.labels == ["0", "0.5", "1.0"] || s.labels == ["0", "0.25", "0.50", "0.75", "1.00"])
+        #expect(s.labels == ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"] || s.labels == ["0.0", "0.5", "1.0"] || s.labels == ["0.00", "0.25", "0.50", "0.75", "1.00"])
         let t = Scale(lower: 0, upper: 499, count: 2, loose: false)
         #expect(t.ticks.count >= 2, "a tight range still gets two ticks")
         let big = Scale(lower: 0, upper: 20_000, count: 5, loose: false)
@@ -17,6 +17,35 @@ struct ScaleTests {
         #expect(zero.lower <= -1 && zero.upper >= 1)
         let tiny = Scale(lower: 1e-7, upper: 3e-7, count: 3, loose: true)
         #expect(tiny.labels.allSatisfy { $0 == "0" || $0.contains("e-07") })
+    }
+
+    /// Every label of an axis has one format: zero too has the others' decimals.
+    @Test func labelsOfAnAxisShareOneFormat() {
+        let returns = Scale(lower: -1, upper: 1, count: 5, loose: true)
+        #expect(returns.labels == ["-1.0", "-0.5", "0.0", "0.5", "1.0"])
+        #expect(Scale(lower: 0, upper: 0.1, count: 3, loose: true).labels.allSatisfy { $0.count == 4 })  // 0.00, 0.05, 0.10
+        #expect(Scale(lower: 0, upper: 20_000, count: 5, loose: false).labels == ["0", "5k", "10k", "15k", "20k"])
+        #expect(Scale(lower: -2, upper: 4, count: 4, loose: true).labels == ["-2", "0", "2", "4"])
+        for (lo, hi) in [(-1.0, 1.0), (0.0, 0.03), (-0.4, 0.9), (0, 150.0), (-25, 35.0)] {
+            let labels = Scale(lower: lo, upper: hi, count: 5, loose: true).labels
+            let decimals = Set(labels.map { $0.contains("e") ? -1 : ($0.split(separator: ".").dropFirst().first?.count ?? 0) })
+            #expect(decimals.count == 1, "\(lo)…\(hi): \(labels)")
+        }
+    }
+
+    /// Whole-number axes (episode indices, counts) never get ticks between whole numbers.
+    @Test func integerAxesHaveWholeTicks() {
+        for (lo, hi, count) in [(0.0, 1.0, 5), (0.0, 3.0, 8), (0.0, 2.0, 3), (5.0, 6.0, 10), (0.0, 0.0, 4), (-3.0, 7.0, 12)] {
+            for loose in [false, true] {
+                let s = Scale(lower: lo, upper: hi, count: count, loose: loose, integer: true)
+                #expect(s.step >= 1 && s.ticks.allSatisfy { $0 == $0.rounded() }, "\(lo)…\(hi) ×\(count): \(s.ticks)")
+                #expect(s.labels.allSatisfy { !$0.contains(".") }, "\(s.labels)")
+                #expect(!s.ticks.isEmpty)
+            }
+            // Without the flag the same range may well get fractional ticks.
+        }
+        #expect(Scale(lower: 0, upper: 1, count: 5, loose: false).ticks.contains(0.5))
+        #expect(Scale(lower: 0, upper: 1, count: 5, loose: false, integer: true).ticks == [0, 1])
     }
 
     @Test func compactNumbers() {

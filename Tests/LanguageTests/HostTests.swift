@@ -355,3 +355,52 @@ final class ScalingVec: HostObject {
         return true
     }
 }
+
+/// A host call stopped part-way (Ctrl-C in `train`) hands back what it had produced: the
+/// statement whose value is that very call binds it, and nothing else does.
+@Suite struct PartialResultTests {
+    /// Runs each chunk in turn in one interpreter with `stopped(n)` defined: it fails with
+    /// "interrupted" carrying `n` as its partial result. Returns the interpreter and each
+    /// chunk's first diagnostic.
+    func runChunks(_ chunks: [String]) -> (Interpreter, [Diagnostic?]) {
+        Interpreter.runOnLargeStack {
+            let it = Interpreter()
+            it.globals.define("stopped", .native(NativeFunction("stopped", parameters: ["n"]) { args, _ in
+                throw HostError("interrupted", help: ["stopped early"], partial: args[0])
+            }))
+            let diagnostics = chunks.enumerated().map { i, chunk in it.run(source: chunk, path: "t\(i).mem").first }
+            return (it, diagnostics)
+        }
+    }
+
+    @Test func theAssignedCallBindsItsPartialResult() {
+        let (it, d) = runChunks([
+            "let a = stopped(1)",                                    // a new global
+            "var b = 0\nb = stopped(2)",                              // an assignment
+            "fn f() {\n  let local = stopped(3)\n  captured = local\n}\nvar captured = nil\nf()",
+            "fn g() {\n  var cell = 0\n  let h = fn() { return cell }\n  cell = stopped(4)\n}\nvar seen = g()",
+        ])
+        #expect(it.globals["a"].map { it.stringify($0) } == "1")
+        #expect(it.globals["b"].map { it.stringify($0) } == "2")
+        // Inside a function the local (or captured cell) is bound and the function stops
+        // there; the caller's names are not bound to anything.
+        #expect(it.globals["captured"].map { it.stringify($0) } == "nil")
+        #expect(it.globals["seen"] == nil)
+        for diagnostic in d {
+            #expect(diagnostic?.message == "interrupted")
+            #expect(diagnostic?.help == ["stopped early", "the variable holds the Int so far"])
+        }
+    }
+
+    @Test func aCallNestedInAnExpressionBindsNothing() {
+        let (it, d) = runChunks([
+            "let listed = [stopped(1)]",
+            "let summed = stopped(2) + 1",
+            "fn wrap() { return stopped(3) }\nlet wrapped = wrap()",
+            "let (x, y) = stopped(4)",
+        ])
+        for name in ["listed", "summed", "wrapped", "x", "y"] { #expect(it.globals[name] == nil, "\(name)") }
+        #expect(d.allSatisfy { $0?.message == "interrupted" })
+        #expect(d.allSatisfy { $0?.help == ["stopped early"] })
+    }
+}

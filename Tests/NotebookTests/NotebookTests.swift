@@ -321,7 +321,9 @@ let figureScript = """
         // (2 already ran) to 3; q quits before 3 runs.
         let (summary, out, stepper) = step(three, keys: [.run, .run, .back, .rerun, .run, .quit])
         #expect(summary.quit && summary.exitCode == 0)
-        #expect(summary.cellsRun == 3)
+        // Two distinct cells ran, one of them twice; the summary says so on quitting too.
+        #expect(summary.cellsRun == 2 && summary.reruns == 1 && summary.codeCells == 3)
+        #expect(out.contains("left test.mem: 2 of 3 cells run (1 re-run)"))
         #expect(occurrences(of: "first 1", in: out) == 1)
         #expect(occurrences(of: "second 11", in: out) == 2)   // the run, and the replay after b
         #expect(occurrences(of: "second 21", in: out) == 1)   // the re-run
@@ -335,14 +337,14 @@ let figureScript = """
         #expect(out2.contains("unknown key 'x'") && out2.contains("Keys:"))
         // End of input is quit; `a` runs the rest.
         let (s3, out3, _) = step(three, keys: [.run, .all])
-        #expect(s3.cellsRun == 3 && !s3.quit && out3.contains("end of test.mem: 3 cells run"))
+        #expect(s3.cellsRun == 3 && !s3.quit && out3.contains("end of test.mem: 3 of 3 cells run\n"))
         #expect(step(three, keys: []).0.quit)
     }
 
     @Test func rerunTheLastCellFromTheNext() {
         // After Enter ran cell 1, r (at cell 2, not run) re-runs cell 1.
         let (summary, out, _) = step(three, keys: [.run, .rerun, .quit])
-        #expect(summary.cellsRun == 2)
+        #expect(summary.cellsRun == 1 && summary.reruns == 1)
         #expect(occurrences(of: "first 1\n", in: out) == 2 && out.contains("re-running [1]"))
         #expect(occurrences(of: "[2/3] test.mem", in: out) == 2)  // cell 2 is shown again after the re-run
     }
@@ -366,6 +368,17 @@ let figureScript = """
         let (interactive, iout, _) = step(script, keys: [.run, .run, .run])
         #expect(interactive.exitCode == 0 && interactive.failures == 1 && interactive.cellsRun == 3)
         #expect(iout.contains("\nthree\n"))
+    }
+
+    @Test func aFailureFixedByARerunIsNotCounted() {
+        // The second cell fails on its first run and passes when re-run.
+        let script = "# %%\nvar tries = 0\n# %%\ntries += 1\nif tries < 2 { error(\"first try\") }\n# %%\nprint(\"done\")\n"
+        let (fixed, out, _) = step(script, keys: [.run, .run, .rerun, .run])
+        #expect(fixed.cellsRun == 3 && fixed.reruns == 1 && fixed.failures == 0)
+        #expect(out.contains("first try") && out.contains("end of test.mem: 3 of 3 cells run (1 re-run)\n"))
+        // Left failing, it is counted once however often it ran.
+        let (failing, fout, _) = step(script, keys: [.run, .run, .all])
+        #expect(failing.cellsRun == 3 && failing.failures == 1 && fout.contains("3 of 3 cells run, 1 failed"))
     }
 
     @Test func figuresAndColour() {
@@ -423,7 +436,7 @@ let figureScript = """
             let summary = stepper.run()
             #expect(summary.exitCode == 0, "\(file):\n\(out.suffix(2000))")
             #expect(summary.cellsRun == code.count, "\(file)")
-            #expect(out.contains("end of \(path): \(code.count) cells run"), "\(file)")
+            #expect(out.contains("end of \(path): \(code.count) of \(code.count) cells run\n"), "\(file)")
             #expect(!out.contains("failed"), "\(file)")
         }
     }
@@ -549,6 +562,42 @@ let figureScript = """
         #expect(html.contains("<div class=\"math\">$$a_b * c_d$$</div>"))
         #expect(html.contains("<code>x_1_y</code>") && html.contains("$5."))
         #expect(!html.contains("<em>"))
+    }
+
+    /// A paragraph may start with inline code: Ink must not take the line for a code block,
+    /// split the paragraph, or drop text after the span.
+    @Test func paragraphsStartingWithInlineCodeStayWhole() {
+        for markdown in ["`train` stops at the next step and\nkeeps the model.",
+                         "``a ` b`` is code with a backtick, and $x_1$ is math.",
+                         "Intro.\n\n`run.returns` holds every episode's return; `plot(run)` draws it.\n\nAfter."] {
+            let html = NotebookExport.markdownHTML(markdown, parser: .init())
+            let paragraphs = html.components(separatedBy: "<p>").count - 1
+            #expect(paragraphs == markdown.components(separatedBy: "\n\n").count, "\(markdown) → \(html)")
+            #expect(!html.contains("<pre"), "\(markdown) → \(html)")
+        }
+        // A line inside a paragraph that starts with inline code (lessons 00, 02 and 05 have them).
+        let joined = [
+            ("## What the window sees\n`FrameStack(env, k: 4)` turns each observation\nbefore the start.",
+             "<h2>What the window sees</h2><p><code>FrameStack(env, k: 4)</code> turns each observation before the start.</p>"),
+            ("Exercises go between `# BEGIN SOLUTION` and `# END SOLUTION`;\n`memento assign` replaces that part\n(`memento grade`). Write it.",
+             "<p>Exercises go between <code># BEGIN SOLUTION</code> and <code># END SOLUTION</code>; <code>memento assign</code> replaces that part (<code>memento grade</code>). Write it.</p>"),
+            ("It must accept observations of shape\n`[batch, time, observation_size]`.",
+             "<p>It must accept observations of shape <code>[batch, time, observation_size]</code>.</p>"),
+        ]
+        for (markdown, expected) in joined {
+            #expect(NotebookExport.markdownHTML(markdown, parser: .init()) == expected)
+        }
+        // Fences, headings and blank lines still separate blocks.
+        let fenced = NotebookExport.markdownHTML("Code:\n\n```\nlet a = 1\n`b` $x$\n```\n\n`after` the fence, ``c``.\n\n```\nsecond\n```",
+                                                 parser: .init())
+        #expect(fenced.contains("`b` $x$") && !fenced.contains("MEMENTO"), "\(fenced)")
+        #expect(fenced.contains("<p><code>after</code> the fence, <code>c</code>.</p>") && fenced.contains("second"), "\(fenced)")
+        let one = NotebookExport.markdownHTML("`train` stops at the next step and\nkeeps the model.", parser: .init())
+        #expect(one.contains("<p><code>train</code> stops at the next step and") && one.contains("keeps the model.</p>"), "\(one)")
+        let two = NotebookExport.markdownHTML("Intro.\n\n`run.returns` holds every episode's return; `plot(run)` draws it.\n\nAfter.", parser: .init())
+        #expect(two.contains("<p><code>run.returns</code> holds every episode's return; <code>plot(run)</code> draws it.</p>"), "\(two)")
+        let math = NotebookExport.markdownHTML("``a ` b`` is code with a backtick, and $x_1$ is math.", parser: .init())
+        #expect(math.contains("<p><code>a ` b</code> is code with a backtick, and <span class=\"math\">$x_1$</span> is math.</p>"), "\(math)")
     }
 
     @Test func terminalTextCleanup() {

@@ -42,6 +42,10 @@ private func removeFolder(_ folder: URL) {
     }
 }
 
+private func occurrences(_ needle: String, in haystack: String) -> Int {
+    haystack.components(separatedBy: needle).count - 1
+}
+
 private let canDrive = mementoExecutable != nil && tmuxExecutable != nil
 private let skipReason: Comment = mementoExecutable == nil
     ? "no memento executable: set MEMENTO_BIN, or build it first (./tools/test does both)"
@@ -307,6 +311,10 @@ struct REPLTerminalTests {
         try t.waitFor("training to stop", timeout: 5) { $0.contains("interrupted (training stopped after") }
         try t.waitForPrompt()
         #expect(Date().timeIntervalSince(pressed) < 5)
+        #expect(try t.screen().contains("the variable holds the Run so far"))
+        // `run` is bound to the run so far: past the 2000 steps waited for, short of the budget.
+        try t.enter("run.steps >= 2000 and run.steps < 50_000_000")
+        try t.waitFor(text: "memento> run.steps >= 2000 and run.steps < 50_000_000\ntrue")
         // The network is still usable and kept what it learned.
         try t.enter("let after = net(ones([1, maze.observation_size]))")
         try t.waitForPrompt()
@@ -317,6 +325,51 @@ struct REPLTerminalTests {
         // It can train again.
         try t.enter("train(DQN(net), on: maze, steps: 300, progress: false).steps")
         try t.waitFor(text: "\n300", timeout: 30)
+    }
+
+    /// Waits until the progress bar of a `steps`-step training run shows at least `least` steps done.
+    private func waitForTraining(_ t: Terminal, total: String, least: Int) throws {
+        try t.waitFor("\(least) training steps", timeout: 90) { screen in
+            guard let bar = screen.components(separatedBy: "\n").last(where: { $0.contains("/" + total) }),
+                  let done = bar.components(separatedBy: "/" + total).first?.split(separator: " ").last else { return false }
+            return Int(done).map { $0 >= least } ?? false
+        }
+    }
+
+    @Test func ctrlCDuringTrainingBindsThePartialRunOfDRQNAndPPO() throws {
+        let s = try REPLSession()
+        defer { s.close() }
+        let t = s.terminal
+        try t.enter("let maze = TMaze(length: 4)")
+        try t.waitForPrompt()
+        // DRQN: the off-policy driver, sequence replay; `var` and a later plain assignment.
+        try t.enter("var drqn_run = nil")
+        try t.waitForPrompt()
+        try t.enter("drqn_run = train(DRQN(LSTM(maze.observation_size, 8) |> Linear(8, maze.actions), learning_starts: 50), on: maze, steps: 40_000_000)")
+        try waitForTraining(t, total: "40000000", least: 300)
+        try t.press("C-c")
+        try t.waitFor("DRQN to stop", timeout: 10) { $0.contains("interrupted (training stopped after") }
+        try t.waitForPrompt()
+        try t.enter("type_of(drqn_run) + \" \" + str(drqn_run.steps >= 300 and drqn_run.steps < 40_000_000)")
+        try t.waitFor(text: "\"Run true\"")
+        // PPO: the on-policy driver, from vector environments; `let` of a new name.
+        try t.enter("let ppo_run = train(PPO(Linear(maze.observation_size, 16) |> tanh |> Linear(16, maze.actions), n_envs: 4, n_steps: 16), on: maze, steps: 30_000_000)")
+        try waitForTraining(t, total: "30000000", least: 500)
+        try t.press("C-c")
+        try t.waitFor("PPO to stop", timeout: 10) { $0.components(separatedBy: "interrupted (training stopped after").count >= 3 }
+        try t.waitForPrompt()
+        try t.enter("ppo_run.steps >= 500 and ppo_run.steps < 30_000_000 and len(ppo_run.returns) > 0")
+        try t.waitFor(text: "memento> ppo_run.steps >= 500 and ppo_run.steps < 30_000_000 and len(ppo_run.returns) > 0\ntrue")
+        // Only the statement whose value is the interrupted call binds: a call nested in an
+        // expression leaves its name undefined.
+        try t.enter("let nested = [train(DQN(Linear(maze.observation_size, maze.actions)), on: maze, steps: 20_000_000)]")
+        try waitForTraining(t, total: "20000000", least: 200)
+        try t.press("C-c")
+        try t.waitFor("DQN to stop", timeout: 10) { $0.components(separatedBy: "interrupted (training stopped after").count >= 4 }
+        try t.waitForPrompt()
+        try t.enter("nested")
+        try t.waitFor(text: "nested")
+        try t.waitFor("nested to be undefined", timeout: 5) { $0.contains("'nested'") }
     }
 
     @Test func ctrlDQuitsAndCtrlCAtThePromptClearsTheLine() throws {
@@ -424,6 +477,42 @@ struct REPLPipedTests {
         let out = try runProcess(mementoExecutable!, [], input: "fn f(x) {\n  return x\n")
         #expect(out.status == 1)
         #expect(out.stderr.contains("<stdin>:"))
+    }
+
+    @Test func loadAndStepAcceptTheSamePaths() throws {
+        let folder = try makeTemporaryFolder("paths")
+        defer { removeFolder(folder) }
+        let fm = FileManager.default
+        try fm.createDirectory(at: folder.appendingPathComponent("sub dir"), withIntermediateDirectories: true)
+        try fm.createDirectory(at: folder.appendingPathComponent("lessons"), withIntermediateDirectories: true)
+        try "var loads = 0\n".write(to: folder.appendingPathComponent("setup.mem"), atomically: true, encoding: .utf8)
+        try "loads += 1\nprint(\"loaded \\(loads)\")\n".write(to: folder.appendingPathComponent("sub dir/count.mem"), atomically: true, encoding: .utf8)
+        try "# %%\nprint(\"stepped \\(loads)\")\n".write(to: folder.appendingPathComponent("lessons/99-demo.mem"), atomically: true, encoding: .utf8)
+        // Every spelling below names a file that exists; `~` is HOME, here the folder itself.
+        let script = """
+        :load setup
+        :load "sub dir/count.mem"
+        :load 'sub dir/count'
+        :load sub\\ dir/count
+        :load ~/sub\\ dir/count.mem
+        :load "~/sub dir/count"
+        :load \(folder.path)/sub\\ dir/count
+        :load missing
+        :step 99-demo
+        a
+        :step "lessons/99-demo.mem"
+        a
+        :step ~/lessons/99-demo
+        a
+        :step missing.mem
+        """
+        let out = try runProcess(mementoExecutable!, [], input: script, directory: folder,
+                                 environment: ["HOME": folder.path, "MEMENTO_HISTORY": folder.appendingPathComponent("h").path])
+        for n in 1...6 { #expect(out.stdout.contains("loaded \(n)\n"), "stdout: \(out.stdout)\nstderr: \(out.stderr)") }
+        #expect(occurrences("stepped 6", in: out.stdout) == 3, "stdout: \(out.stdout)\nstderr: \(out.stderr)")
+        #expect(out.stderr.contains("error: :load: no file missing or missing.mem in the working folder or lessons"), "\(out.stderr)")
+        #expect(out.stderr.contains("error: :step: no file missing.mem in the working folder or lessons"), "\(out.stderr)")
+        #expect(out.status == 1)
     }
 
     @Test func sandboxRefusesReadingOutsideTheFolder() throws {

@@ -261,8 +261,8 @@ final class REPL {
         let argument = body.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
         switch name {
         case "help", "h", "?": help(argument)
-        case "load": withFile(argument, "load") { load($0) }
-        case "step": withFile(argument, "step") { step($0) }
+        case "load": withFile(argument, "load") { load($0, shown: $1) }
+        case "step": withFile(argument, "step") { step($0, shown: $1) }
         case "vars": vars()
         case "time":
             guard !argument.isEmpty else { return usage("time", "EXPR", example: ":time train(agent, on: maze, steps: 5_000)") }
@@ -288,22 +288,30 @@ final class REPL {
         REPL.writeError(":\(command) needs \(argument == "FILE" ? "a file" : "code to run"): :\(command) \(argument), e.g. \(example)\n")
     }
 
-    private func withFile(_ argument: String, _ command: String, _ body: (String) -> Void) {
+    /// Runs `body` with the file `argument` names (see `FileArgument`: `:load` and `:step`
+    /// accept the same spellings), or reports why there is none.
+    private func withFile(_ argument: String, _ command: String, _ body: (_ full: String, _ shown: String) -> Void) {
         guard !argument.isEmpty else { return usage(command, "FILE", example: ":\(command) lessons/00-tour.mem") }
-        var path = argument
-        if path.count >= 2, path.hasPrefix("\""), path.hasSuffix("\"") { path = String(path.dropFirst().dropLast()) }
-        body(path)
+        do {
+            let (full, shown) = try FileArgument.resolve(argument, session: session, command: command)
+            body(full, shown)
+        } catch {
+            hadError = true
+            REPL.writeError("error: \(error)\n")
+        }
     }
 
-    private func load(_ path: String) {
-        let full: String
-        do { full = try session.readablePath(path) } catch {
-            hadError = true
-            return REPL.writeError("error: :load \(path): \(error)\n")
-        }
-        guard let text = try? String(contentsOfFile: full, encoding: .utf8) else {
+    private func load(_ full: String, shown path: String) {
+        let text: String
+        guard let data = FileManager.default.contents(atPath: full) else {
             hadError = true
             return REPL.writeError("error: :load: cannot read \(path)\n")
+        }
+        switch SourceDecoding.decode([UInt8](data), path: path) {
+        case .success(let t): text = t
+        case .failure(let failure):
+            hadError = true
+            return REPL.writeError("error: :load: \(failure)\n")
         }
         let chunk: CompiledChunk
         switch interpreter.compile(SourceFile(path: path, text: text)) {
@@ -316,7 +324,7 @@ final class REPL {
         do { _ = try interpreter.run(chunk) } catch { reportRuntime(error) }
     }
 
-    private func step(_ path: String) {
+    private func step(_ full: String, shown path: String) {
         editor?.releaseTerminal()
         guard let hook = stepHook else {
             if !interactive { hadError = true }
