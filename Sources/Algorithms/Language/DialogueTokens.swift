@@ -149,11 +149,13 @@ enum DialogueTokens {
             let z = try noGrad { try logits(lastHidden(model.gpt, active.map { rows[$0] })) }
             var still: [Int] = []
             for (k, r) in active.enumerated() {
-                let row = Array(z[(k * v) ..< ((k + 1) * v)])
+                // The special tokens are not words: an utterance never holds them.
+                var row = Array(z[(k * v) ..< ((k + 1) * v)])
+                for s in 0..<SpecialToken.count { row[s] = -.infinity }
                 let token = temperature == 0 ? argmax(row) : sample(row, temperature: temperature, rng: &rng)
                 rows[r].append(token)
                 said[r].append(token)
-                if !tokens[token].contains("\n"), token != SpecialToken.eos { still.append(r) }
+                if !tokens[token].contains("\n") { still.append(r) }
             }
             active = still
         }

@@ -113,8 +113,9 @@ public struct NegotiationDialogue: Sendable {
         /// Offers 20–35 every round, and may walk away: never a deal.
         case lowballer
         /// Offers 20–35 first (the seller's counter-offer then reveals the reserve), then a
-        /// random price from 40 to 95; if that is refused, accepts the ask. Now and then its
-        /// random price is the right one: the good half of a dialogue that ILQL can find.
+        /// random price 10 to 45 below the seller's ask; if that is refused, accepts the ask.
+        /// Now and then its random price is the right one (the reserve, rounded up to the
+        /// grid): the good half of a dialogue that ILQL can find.
         case prober
 
         /// The next utterance of this buyer on turn `turn`, given the seller's ask.
@@ -126,7 +127,9 @@ public struct NegotiationDialogue: Sendable {
             case .prober:
                 switch turn {
                 case 0: return offer(20, 35)
-                case 1: return offer(40, 95)
+                case 1:
+                    let lo = max(40, 5 * Int((Double(ask - 45) / 5).rounded(.up))), hi = min(95, 5 * ((ask - 10) / 5))
+                    return offer(lo, max(lo, hi))
                 default: return " ok, \(ask) it is.\n"
                 }
             }
