@@ -233,6 +233,10 @@ extension Runtime {
             default: throw HostError("negotiate: the speaker must be a LanguageModel, ILQL, CHAI or fn(texts) -> utterances, got \(speaker.typeName)")
             }
             if beta != nil, !(speaker.host is ILQLObject) { throw HostError("negotiate: beta is for an ILQL speaker") }
+            // A value learned on another task's logs means nothing here.
+            if let critic = (speaker.host as? ILQLObject)?.ilql ?? (speaker.host as? CHAIObject)?.chai.critic {
+                try critic.dataset.checkCompatible(environment: task.environmentName, tokenizer: critic.model.tokenizer.name, component: "negotiate")
+            }
             let data = try task.play(episodes: episodes, seed: seed, policy: name, tokenizer: tokenizer) { texts in
                 switch speaker {
                 case .host(let m as LanguageModelObject):
