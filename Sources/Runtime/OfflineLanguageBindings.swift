@@ -129,7 +129,11 @@ final class CHAIObject: HostObject {
 /// The result of `fine_tune`.
 final class FineTuneReport: HostObject {
     let losses: [Float]
-    init(_ losses: [Float]) { self.losses = losses }
+    let config: DialogueFineTuningConfig
+    init(_ losses: [Float], config: DialogueFineTuningConfig) {
+        self.losses = losses
+        self.config = config
+    }
     override var typeName: String { "FineTuning" }
     override var description: String { "FineTuning(\(losses.count) steps, last loss \(losses.last.map { String(format: "%.3f", $0) } ?? "-"))" }
     override var memberNames: [String] { ["losses"] }
@@ -198,9 +202,9 @@ extension Runtime {
         let b = Binder(interpreter: interpreter, session: session)
         b.learner("fine_tune", DialogueFineTuningConfig.self, leading: [("model", "the LanguageModel, trained in place"), ("data", "the dialogues whose agent turns are cloned")],
                   doc: "behaviour cloning of the agent's utterances (on data.filter_top(f): %BC); returns the losses",
-                  config: { _ in nil }) { c, a, it in
+                  config: { ($0.host as? FineTuneReport)?.config }) { c, a, it in
             let model = try languageModel(a[0], "fine_tune")
-            return FineTuneReport(try fineTune(model, on: dialogues(a[1], "fine_tune"), config: c, shouldStop: { it.interrupt.take() }))
+            return FineTuneReport(try fineTune(model, on: dialogues(a[1], "fine_tune"), config: c, shouldStop: { it.interrupt.take() }), config: c)
         }
         b.learner("ILQL", ILQLConfig.self, leading: [("model", "the LanguageModel (copied, then fine-tuned)"), ("data", "the logged dialogues")],
                   doc: "implicit language Q-learning (Snell et al. 2022): token-level Q and V heads, decoding with logits + β (Q − V)",
