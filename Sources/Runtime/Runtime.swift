@@ -240,6 +240,7 @@ public enum Runtime {
         installLessonBindings(in: interpreter, session: session)
         installDistributions(in: interpreter, session: session)
         installLanguageModels(in: interpreter, session: session)
+        installOfflineLanguageBindings(in: interpreter, session: session)
 
         // MARK: Environments
         for entry in Registry.entries { b.environment(entry) }

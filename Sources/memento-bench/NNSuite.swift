@@ -1,4 +1,5 @@
 import Algorithms
+import Environments
 import Foundation
 import NeuralNets
 import TensorCore
@@ -14,6 +15,7 @@ func nnSuite() -> [BenchCase] {
         lmGenerateCase(),
         gptCase("lm_train_step", lessonLM, batch: 32),
         dtCase(),
+        ilqlCase(),
     ]
 }
 
@@ -97,6 +99,28 @@ func dtCase() -> BenchCase {
             try clipGradNorm(opt.parameters, maxNorm: 0.25)
             try opt.step()
         }
+        return seconds / Double(calls) * 1e3
+    }
+}
+
+/// One ILQL update on lesson 11's model and data: the negotiation logs (1500 dialogues
+/// from the scripted buyers) under a BPE tokenizer of 120 merges (148 tokens), a GPT of 2
+/// layers, d_model 48, 2 heads, context 64, two Q-heads and a V-head, batch 32: forward,
+/// the Q, V, CQL and BC losses, backward, clipping, AdamW and the Polyak step, in ms.
+func ilqlCase() -> BenchCase {
+    BenchCase(suite: "nn", name: "ilql_train_step", unit: "ms", better: .lower, peerCase: "ilql_train_step", noPeerReason: nil) {
+        let task = try NegotiationDialogue()
+        let raw = try task.collect(episodes: 1500, seed: 0, tokenizer: "characters")
+        let tokenizer = try BPETokenizer(training: raw.dialogues.map(\.text).joined(), merges: 120)
+        let data = try task.collect(episodes: 1500, seed: 0, tokenizer: tokenizer.name)
+        let model = try LanguageModel(tokenizer: tokenizer, contextLength: 64, dModel: 48, heads: 2, layers: 2, seed: 0)
+        var config = ILQLConfig()
+        config.gamma = 0.95
+        config.cqlWeight = 0.1
+        config.learningRate = 2e-3
+        let ilql = try ILQL(model: model, data: data, config: config)
+        var metrics: [String: Double] = [:]
+        let (calls, seconds) = try timed(atLeast: 0.25) { try ilql.learn(metrics: &metrics) }
         return seconds / Double(calls) * 1e3
     }
 }

@@ -66,7 +66,15 @@ struct BindingTests {
     static let leading = ["network": "Linear(4, 3)", "model": "Linear(2, 2)", "data": "collect(CartPole(), episodes: 3)"]
     /// Leading arguments that differ for one binding, or for one of its fields ("BC.context"):
     /// BC's network must fit CartPole's data, two observations side by side when context is 2.
-    static let leadingFor: [String: [String: String]] = ["BC": ["network": "Linear(4, 2)"], "RL2": ["network": "GRU(4, 3)"], "BC.context": ["network": "Linear(8, 2)"]]
+    static let leadingFor: [String: [String: String]] = [
+        "BC": ["network": "Linear(4, 2)"], "RL2": ["network": "GRU(4, 3)"], "BC.context": ["network": "Linear(8, 2)"],
+        "fine_tune": ["model": tinyLM, "data": tinyDialogues],
+        "ILQL": ["model": tinyLM, "data": tinyDialogues],
+        "CHAI": ["model": tinyLM, "critic": "ILQL(\(tinyLM), \(tinyDialogues))"],
+    ]
+    /// A language model and logged dialogues small enough for every field's call.
+    static let tinyLM = "LanguageModel(Tokenizer(kind: \"character\"), context_length: 96, d_model: 8, heads: 2, layers: 1)"
+    static let tinyDialogues = "negotiation_dialogues(Tokenizer(kind: \"character\"), episodes: 4, rounds: 1)"
     static let required: [String: String] = [
         "inputs": "4", "outputs": "6", "hidden": "6", "count": "5", "dimension": "4", "p": "0.25", "sizes": "[4, 8, 2]",
         "d_model": "8", "heads": "2", "vocab_size": "7", "context_length": "6",
@@ -75,7 +83,7 @@ struct BindingTests {
     @Test func everyKeywordReachesItsField() throws {
         let (interpreter, session) = makeRuntime()
         #expect(Set(session.bindings.map(\.kind)) == [.algorithm, .environment, .layer, .optimizer])
-        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "PPO", "A2C", "BC", "DecisionTransformer", "IQL", "IMPALA", "RL2"])
+        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "PPO", "A2C", "BC", "DecisionTransformer", "IQL", "IMPALA", "RL2", "fine_tune", "ILQL", "CHAI"])
         #expect(session.bindings.filter { $0.kind == .environment }.count == 16)
         var checked = 0
         for binding in session.bindings {

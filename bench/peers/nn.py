@@ -177,6 +177,57 @@ def main():
         calls, secs = timed(generate)
         return calls * batch * new_tokens / secs
 
+    def ilql_case(vocab=148, ctx=64, d=48, heads=2, layers=2, batch=32, length=57, gamma=0.95, tau=0.7, cql=0.1):
+        # ILQL's update on the same GPT: two Q-heads and a V-head on the last hidden states,
+        # Polyak-averaged target Q-heads, on a fixed batch of random tokens shaped like the
+        # lesson's (32 dialogues of 57 positions, the agent's tokens about a third of them).
+        model = GPT(vocab, ctx, d, heads, layers)
+        q1, q2, vh = nn.Linear(d, vocab), nn.Linear(d, vocab), nn.Linear(d, 1)
+        t1, t2 = nn.Linear(d, vocab), nn.Linear(d, vocab)
+        t1.load_state_dict(q1.state_dict()); t2.load_state_dict(q2.state_dict())
+        params = list(model.parameters()) + list(q1.parameters()) + list(q2.parameters()) + list(vh.parameters())
+        opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0)
+        tokens = torch.randint(3, vocab, (batch, length + 1))
+        inp, tgt = tokens[:, :-1], tokens[:, 1:]
+        mask = (torch.rand(batch, length) < 0.35).float()
+        reward = torch.rand(batch, length) * mask * 0.2
+        nxt = torch.clamp(torch.arange(length) + 1, max=length - 1).expand(batch, length)
+        done = torch.zeros(batch, length)
+        done[:, -1] = 1
+
+        def step():
+            opt.zero_grad()
+            h = model.tok(inp) + model.pos[:length]
+            for blk in model.blocks:
+                h = blk(h)
+            h = model.ln_f(h)                                                   # [B, T, C]
+            y = tgt.unsqueeze(-1)
+            q1all, q2all = q1(h), q2(h)
+            q1a, q2a = q1all.gather(2, y).squeeze(-1), q2all.gather(2, y).squeeze(-1)
+            v = vh(h).squeeze(-1)
+            with torch.no_grad():
+                hd = h.detach()
+                tq = torch.minimum(t1(hd).gather(2, y), t2(hd).gather(2, y)).squeeze(-1)
+                backup = reward + gamma * (1 - done) * v.detach().gather(1, nxt)
+            n = mask.sum().clamp(min=1)
+            q_loss = (((q1a - backup) ** 2 + (q2a - backup) ** 2) * mask).sum() / n
+            u = tq - v
+            v_loss = ((torch.where(u < 0, 1 - tau, tau) * u * u) * mask).sum() / n
+            cql_loss = ((q1all.logsumexp(-1) - q1a + q2all.logsumexp(-1) - q2a) * mask).sum() / n
+            lm = h @ model.tok.weight.t()
+            bc = (F.cross_entropy(lm.reshape(-1, vocab), tgt.reshape(-1), reduction="none") * mask.reshape(-1)).sum() / n
+            loss = q_loss + v_loss + cql * cql_loss + bc
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            with torch.no_grad():
+                for t, q in ((t1, q1), (t2, q2)):
+                    for pt, pq in zip(t.parameters(), q.parameters()):
+                        pt.mul_(0.95).add_(pq, alpha=0.05)
+
+        calls, secs = timed(step)
+        return secs / calls * 1e3
+
     cases = {
         "lstm_train_step": lambda: lstm_case(16, 128, 32, 64),
         "lstm_train_step_small": lambda: lstm_case(16, 32, 16, 16),
@@ -185,6 +236,7 @@ def main():
         "lm_generate_tokens_per_s": lambda: lm_generate(201, 64, 128, 4, 2, 32, 64),
         "lm_train_step": lambda: gpt_case(201, 64, 128, 4, 2, 32),
         "dt_train_step": lambda: dt_case(),
+        "ilql_train_step": lambda: ilql_case(),
     }
     print(json.dumps({"ready": True, "peer_name": f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"}), flush=True)
     for line in sys.stdin:

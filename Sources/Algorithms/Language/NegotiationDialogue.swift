@@ -1,0 +1,160 @@
+import Environments
+import TensorCore
+
+/// The negotiation (`Negotiation`) played in text: the seller's messages are the context,
+/// the buyer — a scripted policy or a language model — answers in words, and the words are
+/// read back into the environment's actions.
+///
+///     seller: it costs 100.
+///     buyer: i offer 30.
+///     seller: no. i can do 80.
+///     buyer: i offer 55.
+///     seller: deal at 55.
+///
+/// An utterance is " i offer N." (N on the environment's grid), " ok, A it is." (A the
+/// seller's current ask) or " no thanks, bye.", each ending with a newline. Anything else
+/// ends the dialogue without a deal ("seller: i do not understand. bye."), reward 0.
+///
+/// **Success** is a deal at most `successMargin` (10) above the seller's hidden reserve: a
+/// good deal, which needs the buyer to read the reserve from the seller's counter-offer.
+public struct NegotiationDialogue: Sendable {
+    /// The environment's offers per dialogue (3: short dialogues fit a small model's context).
+    public let rounds: Int
+    public let successMargin: Int
+    let prototype: Negotiation
+
+    public init(rounds: Int = 3, successMargin: Int = 10) throws {
+        guard successMargin >= 0 else { throw AlgorithmError("NegotiationDialogue", "successMargin must be >= 0, got \(successMargin)") }
+        prototype = try Negotiation(rounds: rounds)
+        self.rounds = rounds
+        self.successMargin = successMargin
+    }
+
+    /// The environment's name, as datasets record it.
+    public var environmentName: String { "NegotiationDialogue(\(prototype.name), rounds: \(rounds))" }
+
+    /// The seller's message as the context of the buyer's next turn.
+    static func context(_ message: String) -> String { "seller: \(message)\nbuyer:" }
+
+    /// The action an utterance stands for, or nil when the seller cannot read it.
+    public static func action(for utterance: String, ask: Int) -> Int? {
+        var s = Substring(utterance)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == "\n" || s.last == " " { s = s.dropLast() }
+        if s == "no thanks, bye." { return Negotiation.walkAwayAction }
+        if s == "ok, \(ask) it is." { return Negotiation.acceptAction }
+        if s.hasPrefix("i offer "), s.hasSuffix("."), let n = Int(s.dropFirst(8).dropLast()), let i = Negotiation.offers.firstIndex(of: n) {
+            return i
+        }
+        return nil
+    }
+
+    // MARK: - Playing
+
+    /// Plays `episodes` dialogues side by side: `speaker` gets the dialogue so far of every
+    /// dialogue still running (ending with "buyer:") and returns one utterance each. Episode
+    /// e starts from `reset(seed: seed + e)`, so every speaker meets the same sellers.
+    public func play(episodes: Int, seed: UInt64, policy: String, tokenizer: String,
+                     speaker: ([String]) throws -> [String]) throws -> DialogueDataset {
+        guard episodes >= 1 else { throw AlgorithmError("NegotiationDialogue", "episodes must be at least 1, got \(episodes)") }
+        var envs = [Negotiation](repeating: prototype, count: episodes)
+        var obs = [Float](repeating: 0, count: prototype.observationSize)
+        var turns = [[DialogueDataset.Turn]](repeating: [], count: episodes)
+        var history = [String](repeating: "", count: episodes)
+        var contexts = [String](repeating: "", count: episodes)
+        var closing = [String?](repeating: nil, count: episodes)
+        var success = [Bool](repeating: false, count: episodes)
+        for e in 0..<episodes {
+            _ = try envs[e].reset(seed: seed &+ UInt64(e), into: &obs)
+            contexts[e] = Self.context(envs[e].lastMessage)
+        }
+        while true {
+            let running = (0..<episodes).filter { closing[$0] == nil }
+            if running.isEmpty { break }
+            let said = try speaker(running.map { history[$0] + contexts[$0] })
+            guard said.count == running.count else {
+                throw AlgorithmError("NegotiationDialogue", "the speaker returned \(said.count) utterances for \(running.count) dialogues")
+            }
+            for (k, e) in running.enumerated() {
+                let utterance = said[k]
+                guard let a = Self.action(for: utterance, ask: envs[e].ask) else {
+                    turns[e].append(.init(context: contexts[e], utterance: utterance, reward: 0))
+                    history[e] += contexts[e] + utterance
+                    closing[e] = "seller: i do not understand. bye.\n"
+                    continue
+                }
+                let price = a == Negotiation.acceptAction ? envs[e].ask : (a < Negotiation.offers.count ? Negotiation.offers[a] : nil)
+                let step = try envs[e].step(a, into: &obs)
+                turns[e].append(.init(context: contexts[e], utterance: utterance, reward: Float(step.reward)))
+                history[e] += contexts[e] + utterance
+                if step.done {
+                    closing[e] = "seller: \(envs[e].lastMessage)\n"
+                    if envs[e].lastMessage.hasPrefix("deal"), let p = price, p <= envs[e].reserve + successMargin {
+                        success[e] = true
+                    }
+                } else {
+                    contexts[e] = Self.context(envs[e].lastMessage)
+                }
+            }
+        }
+        var data = DialogueDataset(environment: environmentName, tokenizer: tokenizer)
+        for e in 0..<episodes {
+            try data.append(.init(turns: turns[e], closing: closing[e]!, policy: policy, success: success[e]))
+        }
+        return data
+    }
+
+    // MARK: - Logged data
+
+    /// The scripted buyers whose dialogues make the logs, none of them good on its own.
+    public enum DataPolicy: String, Sendable, CaseIterable {
+        /// Offers 80–95 at once: always a deal, a poor one.
+        case overpayer
+        /// Offers 20–35 every round, and may walk away: never a deal.
+        case lowballer
+        /// Offers 20–35 first (the seller's counter-offer then reveals the reserve), then a
+        /// random price 10 to 45 below the seller's ask; if that is refused, accepts the ask.
+        /// Now and then its random price is the right one (the reserve, rounded up to the
+        /// grid): the good half of a dialogue that ILQL can find.
+        case prober
+
+        /// The next utterance of this buyer on turn `turn`, given the seller's ask.
+        func utterance(turn: Int, ask: Int, rng: inout RNG) -> String {
+            func offer(_ lo: Int, _ hi: Int) -> String { " i offer \(lo + 5 * rng.int(below: (hi - lo) / 5 + 1)).\n" }
+            switch self {
+            case .overpayer: return offer(80, 95)
+            case .lowballer: return turn > 0 && rng.bernoulli(0.4) ? " no thanks, bye.\n" : offer(20, 35)
+            case .prober:
+                switch turn {
+                case 0: return offer(20, 35)
+                case 1:
+                    let lo = max(40, 5 * Int((Double(ask - 45) / 5).rounded(.up))), hi = min(95, 5 * ((ask - 10) / 5))
+                    return offer(lo, max(lo, hi))
+                default: return " ok, \(ask) it is.\n"
+                }
+            }
+        }
+    }
+
+    /// `episodes` logged dialogues, each from one of `policies` in turn (episode e from
+    /// `reset(seed: seed + e)`), recorded for `tokenizer`.
+    public func collect(episodes: Int, policies: [DataPolicy] = DataPolicy.allCases, seed: UInt64, tokenizer: String) throws -> DialogueDataset {
+        guard !policies.isEmpty else { throw AlgorithmError("NegotiationDialogue", "needs at least one data policy") }
+        guard episodes >= 1 else { throw AlgorithmError("NegotiationDialogue", "episodes must be at least 1, got \(episodes)") }
+        var data = DialogueDataset(environment: environmentName, tokenizer: tokenizer)
+        var rng = RNG(seed: seed &+ 0xD1A)
+        for e in 0..<episodes {
+            let p = policies[e % policies.count]
+            // One dialogue at a time: the speaker reads the turn and the ask from the text.
+            let one = try play(episodes: 1, seed: seed &+ UInt64(e), policy: p.rawValue, tokenizer: tokenizer) { texts in
+                texts.map { text in
+                    let turn = text.components(separatedBy: "buyer:").count - 2
+                    let ask = Int(text.split(separator: " ").last.map { $0.dropLast(8) } ?? "") ?? 100
+                    return p.utterance(turn: turn, ask: ask, rng: &rng)
+                }
+            }
+            try data.append(one.dialogues[0])
+        }
+        return data
+    }
+}
