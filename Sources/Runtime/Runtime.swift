@@ -237,6 +237,7 @@ public enum Runtime {
         installLessonBindings(in: interpreter, session: session)
         installDistributions(in: interpreter, session: session)
         installLanguageModels(in: interpreter, session: session)
+        installRLHF(in: interpreter, session: session)
 
         // MARK: Environments
         for entry in Registry.entries { b.environment(entry) }
