@@ -308,6 +308,17 @@ extension Runtime {
             }.map { .str($0) })
         }
 
+        def("evaluate_policy", ["policy", "reference", NativeParameter("count", default: .int(128)), NativeParameter("max_new_tokens", default: .int(24)),
+                                NativeParameter("prompt", default: .string("")), NativeParameter("seed", default: .int(0))],
+            doc: "evaluate_policy(policy, reference, count: 128, max_new_tokens: 24): a record (samples, kl) — the policy's samples and their mean KL to the reference (k3 per token, summed).") { a, _ in
+            let r = try rlhfError {
+                try PolicyEvaluation.evaluate(languageModel(a[0], "evaluate_policy: policy"), reference: languageModel(a[1], "evaluate_policy: reference"),
+                                              prompt: a[4].toStringValue("evaluate_policy: prompt"), count: a[2].toInt("evaluate_policy: count"),
+                                              maxNewTokens: a[3].toInt("evaluate_policy: max_new_tokens"), seed: UInt64(truncatingIfNeeded: try a[5].toInt("evaluate_policy: seed")))
+            }
+            return .makeRecord([("samples", .array(r.samples.map { .str($0) })), ("kl", .float(r.kl))])
+        }
+
         // MARK: The exact picture
         def("exact_tilt", ["reference", "reward", "beta"],
             doc: "exact_tilt(π₀, r, β): the KL-regularised optimum π ∝ π₀ exp(r / β) over a discrete set of responses.") { a, _ in

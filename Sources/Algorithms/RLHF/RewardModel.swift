@@ -56,11 +56,14 @@ public final class RewardModel: Module {
     /// Token rows `<eos> prompt text <eos>`, padded, with the index of each row's last token.
     func encode(_ texts: [String], prompt: String) throws -> (tokens: Tensor, last: Tensor) {
         let p = [SpecialToken.eos] + (try tokenizer.encode(prompt))
-        let rows = texts.map { p + readable($0) + [SpecialToken.eos] }
-        let t = rows.map(\.count).max() ?? 1
-        guard t <= gpt.config.contextLength else {
-            throw RLHFError("RewardModel: a text of \(t) tokens (with the prompt and two <eos>) is longer than the context of \(gpt.config.contextLength)")
+        let room = gpt.config.contextLength - p.count - 1
+        guard room >= 1 else {
+            throw RLHFError("RewardModel: the prompt (\(p.count) tokens with <eos>) leaves no room for a text in the context of \(gpt.config.contextLength)")
         }
+        // A text longer than the context is read up to the context (a generated text
+        // re-encoded can take a few more tokens than were sampled).
+        let rows = texts.map { p + readable($0).prefix(room) + [SpecialToken.eos] }
+        let t = rows.map(\.count).max() ?? 1
         var ids = [Float](repeating: Float(SpecialToken.pad), count: rows.count * t)
         var last = [Float](repeating: 0, count: rows.count * t)
         for (r, row) in rows.enumerated() {
