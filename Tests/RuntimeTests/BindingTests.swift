@@ -64,7 +64,14 @@ struct BindingTests {
     static let leading = ["network": "Linear(4, 3)", "model": "Linear(2, 2)", "data": "collect(CartPole(), episodes: 3)"]
     /// Leading arguments that differ for one binding, or for one of its fields ("BC.context"):
     /// BC's network must fit CartPole's data, two observations side by side when context is 2.
-    static let leadingFor: [String: [String: String]] = ["BC": ["network": "Linear(4, 2)"], "BC.context": ["network": "Linear(8, 2)"]]
+    static let leadingFor: [String: [String: String]] = {
+        // The RLHF learners take small language models over the lessons' characters.
+        let lm = "LanguageModel(Tokenizer(), context_length: 64, d_model: 16, heads: 2, layers: 1)"
+        return ["BC": ["network": "Linear(4, 2)"], "BC.context": ["network": "Linear(8, 2)"],
+                "RewardModel": ["model": lm],
+                "LanguagePPO": ["policy": lm, "reference": lm, "reward": "fn(texts) => texts.map(fn(t) => len(t) * 1.0)", "prompt": "\"\"", "gold": "nil"],
+                "DPO": ["policy": lm, "reference": lm, "data": "Labeller().compare(review_corpus(20, seed: 1, max_pairs: 1), count: 4)"]]
+    }()
     static let required: [String: String] = [
         "inputs": "4", "outputs": "6", "hidden": "6", "count": "5", "dimension": "4", "p": "0.25", "sizes": "[4, 8, 2]",
         "d_model": "8", "heads": "2", "vocab_size": "7", "context_length": "6",
@@ -73,7 +80,7 @@ struct BindingTests {
     @Test func everyKeywordReachesItsField() throws {
         let (interpreter, session) = makeRuntime()
         #expect(Set(session.bindings.map(\.kind)) == [.algorithm, .environment, .layer, .optimizer])
-        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "BC", "DecisionTransformer", "IQL"])
+        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "BC", "DecisionTransformer", "IQL", "RewardModel", "LanguagePPO", "DPO"])
         #expect(session.bindings.filter { $0.kind == .environment }.count == 16)
         var checked = 0
         for binding in session.bindings {

@@ -18,11 +18,12 @@ import TensorCore
 /// malformation penalty.
 ///
 /// ## Why the length term
-/// The corpus has reviews of 1–6 pairs but labellers compare only reviews of at most
-/// `labelledPairs` pairs (short ones are cheap to read), so the length dislike is never
-/// shown to the reward model: within its data "more positive pairs" is always better, and a
-/// policy that writes ever longer positive reviews fools it — Gao et al.'s (2022)
-/// over-optimisation by distribution shift, built in on purpose so that it can be measured.
+/// The corpus has reviews of 1–6 pairs, but lesson 12's labellers compare only short samples
+/// (at most 40 characters, about three pairs: short ones are cheap to read), so the length
+/// dislike is never shown to the reward model: within its data "more positive pairs" is
+/// always better, and a policy that writes ever longer positive reviews fools it — Gao et
+/// al.'s (2022) over-optimisation by distribution shift, built in on purpose so that it can
+/// be measured.
 public enum ReviewTask {
     public static let positive = ["great", "good", "nice", "fresh", "lovely"]
     public static let negative = ["bad", "dull", "cold", "rude", "awful"]
@@ -34,8 +35,6 @@ public enum ReviewTask {
     /// The length readers like best (L) and the weight of their dislike of more (λ).
     public static let preferredPairs = 3
     public static let lengthPenalty = 0.5
-    /// The longest reviews labellers are shown.
-    public static let labelledPairs = 3
 
     /// One review drawn from the corpus's grammar; `maxPairs` caps its length.
     public static func review(rng: inout RNG, maxPairs: Int = 6) -> String {
