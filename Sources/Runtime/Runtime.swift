@@ -241,6 +241,7 @@ public enum Runtime {
         installDistributions(in: interpreter, session: session)
         installLanguageModels(in: interpreter, session: session)
         installOfflineLanguageBindings(in: interpreter, session: session)
+        installRLHF(in: interpreter, session: session)
 
         // MARK: Environments
         for entry in Registry.entries { b.environment(entry) }

@@ -7,7 +7,7 @@ import TensorCore
 /// Suite `rl`: whole training runs of the lecture's algorithms until they solve a task,
 /// against the same algorithm, network and hyperparameters in PyTorch (`bench/peers/rl.py`).
 func rlSuite() -> [BenchCase] {
-    [drqnTMazeSolveCase(), impalaFramesPerSecondCase(), ppoLSTMStatelessCartPoleSolveCase(), rl2BanditTrainStepsPerSecondCase()]
+    [drqnTMazeSolveCase(), impalaFramesPerSecondCase(), ppoLSTMStatelessCartPoleSolveCase(), rl2BanditTrainStepsPerSecondCase(), rlhfPPOIterationCase()]
 }
 
 /// `drqn_tmaze10_solve`: DRQN on the passive TMaze(10) until ≥ 90% of the last 100 training

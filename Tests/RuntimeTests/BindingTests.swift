@@ -71,7 +71,12 @@ struct BindingTests {
         "fine_tune": ["model": tinyLM, "data": tinyDialogues],
         "ILQL": ["model": tinyLM, "data": tinyDialogues],
         "CHAI": ["model": tinyLM, "critic": "ILQL(\(tinyLM), \(tinyDialogues))"],
+        "RewardModel": ["model": rlhfLM],
+        "LanguagePPO": ["policy": rlhfLM, "reference": rlhfLM, "reward": "fn(texts) => texts.map(fn(t) => len(t) * 1.0)", "prompt": "\"\"", "gold": "nil"],
+        "DPO": ["policy": rlhfLM, "reference": rlhfLM, "data": "Labeller().compare(review_corpus(20, seed: 1, max_pairs: 1), count: 4)"],
     ]
+    /// The RLHF learners take small language models over the lessons' characters.
+    static let rlhfLM = "LanguageModel(Tokenizer(), context_length: 64, d_model: 16, heads: 2, layers: 1)"
     /// A language model and logged dialogues small enough for every field's call.
     static let tinyLM = "LanguageModel(Tokenizer(kind: \"character\"), context_length: 96, d_model: 8, heads: 2, layers: 1)"
     static let tinyDialogues = "negotiation_dialogues(Tokenizer(kind: \"character\"), episodes: 4, rounds: 1)"
@@ -83,7 +88,7 @@ struct BindingTests {
     @Test func everyKeywordReachesItsField() throws {
         let (interpreter, session) = makeRuntime()
         #expect(Set(session.bindings.map(\.kind)) == [.algorithm, .environment, .layer, .optimizer])
-        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "PPO", "A2C", "BC", "DecisionTransformer", "IQL", "IMPALA", "RL2", "fine_tune", "ILQL", "CHAI"])
+        #expect(Set(session.bindings.filter { $0.kind == .algorithm }.map(\.name)) == ["DQN", "DRQN", "PPO", "A2C", "BC", "DecisionTransformer", "IQL", "IMPALA", "RL2", "fine_tune", "ILQL", "CHAI", "RewardModel", "LanguagePPO", "DPO"])
         #expect(session.bindings.filter { $0.kind == .environment }.count == 16)
         var checked = 0
         for binding in session.bindings {

@@ -320,11 +320,13 @@ def main():
     from impala import impala_frames_per_second
     from rl2 import rl2_bandit_steps_per_second
     rl2_seeds = iter(range(1 << 30))
+    from rlhf import rlhf_ppo_iteration_ms
     cases = {
         "drqn_tmaze10_solve": lambda: drqn_solve(next(seeds)),
         "impala_cartpole_frames_per_s": lambda: impala_frames_per_second(next(impala_seeds)),
         "ppo_lstm_stateless_cartpole_solve": lambda: ppo_lstm_solve(next(ppo_seeds)),
         "rl2_bandit_train_steps_per_s": lambda: rl2_bandit_steps_per_second(next(rl2_seeds)),
+        "rlhf_ppo_iteration": lambda: rlhf_ppo_iteration_ms(),
     }
     print(json.dumps({"ready": True, "peer_name": f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"}), flush=True)
     for line in sys.stdin:
