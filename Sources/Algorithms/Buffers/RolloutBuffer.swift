@@ -157,7 +157,7 @@ public struct RolloutBuffer: Sendable {
         try require(parts >= 1 && parts <= total && total % parts == 0, "RolloutBuffer",
                     "cannot cut \(what) into \(parts) equal minibatches")
         var order = Array(0..<total)
-        for i in stride(from: total - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
+        rng.shuffle(&order)
         let size = total / parts
         return (0..<parts).map { Array(order[$0 * size ..< ($0 + 1) * size]) }
     }

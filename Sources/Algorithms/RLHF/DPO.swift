@@ -92,7 +92,7 @@ public final class DPO {
     @discardableResult
     public func epoch() throws -> Double {
         var order = Array(pairs.indices)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
+        rng.shuffle(&order)
         var total = 0.0, right = 0
         var start = 0
         policy.gpt.train()

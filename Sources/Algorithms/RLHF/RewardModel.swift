@@ -145,7 +145,7 @@ public final class RewardModel: Module {
         train()
         for _ in 0..<config.epochs {
             var order = Array(0..<data.count)
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
+            rng.shuffle(&order)
             var start = 0
             while start < order.count {
                 let rows = Array(order[start..<min(order.count, start + config.batchSize)])

@@ -110,7 +110,7 @@ public enum LessonCorpus {
                      ("is found in a kitchen", "is not found in a kitchen"), ("is made of metal", "is not made of metal"),
                      ("is good to eat", "is not food"), ("has legs", "has no legs")]
         var order = Array(facts.indices)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
+        rng.shuffle(&order)
         let said = order.prefix(2 + rng.int(below: 3)).map { attributes[$0] ? facts[$0].0 : facts[$0].1 }
         return "the \(name) " + said.joined(separator: "; it ") + ".\n"
     }

@@ -12,9 +12,7 @@ struct CardDeck: Sendable, Equatable {
     /// `decks` decks, shuffled with `rng` (Fisher–Yates).
     init(decks: Int, rng: inout RNG) {
         cards = (0..<decks * 52).map { $0 % 52 }
-        for i in stride(from: cards.count - 1, to: 0, by: -1) {
-            cards.swapAt(i, rng.int(below: i + 1))
-        }
+        rng.shuffle(&cards)
     }
 
     /// An empty deck, before the first shuffle.

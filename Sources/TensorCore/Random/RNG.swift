@@ -133,6 +133,13 @@ public struct RNG: Sendable, RandomNumberGenerator {
     }
 
     /// A uniform integer in `0..<n` without modulo bias (Lemire's multiply-and-reject).
+    /// Shuffles `items` in place (Fisher–Yates, from the last position down): the one order
+    /// every minibatch sampler and deck of the project draws, so that the same seed gives
+    /// the same order wherever it is used.
+    public mutating func shuffle<T>(_ items: inout [T]) {
+        for i in stride(from: items.count - 1, to: 0, by: -1) { items.swapAt(i, int(below: i + 1)) }
+    }
+
     public mutating func int(below n: Int) -> Int {
         precondition(n > 0, "RNG.int(below:) needs n > 0, got \(n)")
         let bound = UInt64(n)
