@@ -65,7 +65,7 @@ public final class DrivenAgentSpec: HostObject {
 
     /// Trains on `env` for `steps` environment frames (building the learner the first time).
     func train(on env: AnyEnvironment, steps: Int, options: TrainingOptions) throws -> Run {
-        if copies > 1 && holdsScriptEnvironment(env.base) {
+        if copies > 1 && containsScriptEnvironment(env.base) {
             throw HostError("train: \(algorithm) steps \(copies) copies of \(env.name), but an environment written in the language cannot be copied (the copies would share one object)",
                             help: ["use a built-in environment, or n_actors: 1, n_envs: 1"])
         }

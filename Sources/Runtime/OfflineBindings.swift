@@ -173,7 +173,7 @@ final class OfflineLearnerObject: HostObject {
 func containsScriptEnvironment(_ value: Any, depth: Int = 0) -> Bool {
     if value is ScriptEnvironment { return true }
     if let e = value as? AnyEnvironment { return containsScriptEnvironment(e.base, depth: depth + 1) }
-    guard depth < 6 else { return false }
+    guard depth < 8 else { return false }
     return Mirror(reflecting: value).children.contains { containsScriptEnvironment($0.value, depth: depth + 1) }
 }
 

@@ -74,7 +74,7 @@ public final class PolicyGradientSpec: HostObject {
             return try (0..<n).map { _ in try anyEnvironment(try interpreter.call(v, []), "train: on:", interpreter) }
         default:
             let env = try anyEnvironment(v, "train: on:", interpreter)
-            if n > 1 && holdsScriptEnvironment(env.base) {
+            if n > 1 && containsScriptEnvironment(env.base) {
                 throw HostError("train: \(name) steps n_envs = \(n) copies of \(env.name), but an environment written in the language cannot be copied (the copies would share one object)",
                                 help: ["pass a function that makes one: on: fn() { \(env.name)() }, or use n_envs: 1"])
             }
@@ -99,13 +99,6 @@ public final class PolicyGradientSpec: HostObject {
         agent = built
         return (built, copies)
     }
-}
-
-/// Whether `value` is, or wraps, an environment written in the language.
-func holdsScriptEnvironment(_ value: Any, depth: Int = 0) -> Bool {
-    if value is ScriptEnvironment { return true }
-    guard depth < 8 else { return false }
-    return Mirror(reflecting: value).children.contains { holdsScriptEnvironment($0.value, depth: depth + 1) }
 }
 
 extension Binder {
