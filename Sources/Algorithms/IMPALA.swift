@@ -147,7 +147,7 @@ extension IMPALAConfig: Configurable {
 
 /// The IMPALA learner: the network π and V, its optimizer, and the update on a batch of
 /// unrolls. `train(_:on:steps:)` below runs it with its actors.
-public final class IMPALA: Learner {
+public final class IMPALA: GreedyActing {
     public let config: IMPALAConfig
     /// x [B, obs] → [B, A + 1]: A logits, then V(x).
     public let policyNetwork: any Layer
@@ -259,6 +259,11 @@ public final class IMPALA: Learner {
 
     /// argmax_a π(a|x), for evaluation.
     public func greedyPolicy() -> any Policy { GreedyIMPALAPolicy(self) }
+
+    public func checkActs<E: Environment>(in environment: E) throws {
+        try require(environment.observationSize == observationSize && environment.actionSpace.n == actionCount, algorithm,
+                    "this agent was built for \(environmentName) (observations of size \(observationSize), \(actionCount) actions) but \(environment.name) has observations of size \(environment.observationSize) and \(environment.actionSpace.n) actions")
+    }
 
     /// A fresh actor acting with `network` (a replica, or the learner's own network with a
     /// snapshot of stale weights swapped in for acting).

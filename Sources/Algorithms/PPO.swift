@@ -183,7 +183,7 @@ extension PPOConfig: Configurable {
 
 /// A PPO (or A2C) agent: a categorical or diagonal-Normal policy with a value function,
 /// feed-forward or recurrent, trained on rollouts of N environments.
-public final class PPO: OnPolicyLearner {
+public final class PPO: OnPolicyLearner, GreedyActing {
     public let config: PPOConfig
     /// π_θ and V_θ.
     public let actorCritic: any ActorCritic
@@ -326,6 +326,13 @@ public final class PPO: OnPolicyLearner {
         try require(environment.count == config.environmentCount && environment.singleObservationSpace.size == observationSize
                     && environment.singleActionKind == actionSpace, algorithm,
                     "this agent was built for \(config.environmentCount) × \(environmentName) (observations of size \(observationSize), actions \(actionSpace)) but \(environment.name) has \(environment.count) copies with observations of size \(environment.singleObservationSpace.size) and actions \(environment.singleActionKind)")
+    }
+
+    /// Evaluation acts in one environment with discrete actions, like one of the copies.
+    public func checkActs<E: Environment>(in environment: E) throws {
+        let actions = ActionSpace.discrete(environment.actionSpace)
+        try require(environment.observationSize == observationSize && actions == actionSpace, algorithm,
+                    "this agent was built for \(environmentName) (observations of size \(observationSize), actions \(actionSpace)) but \(environment.name) has observations of size \(environment.observationSize) and actions \(actions)")
     }
 
     // MARK: - Rollout

@@ -5,53 +5,48 @@ import Language
 import NeuralNets
 import TensorCore
 
-/// An algorithm with its network and settings, before it meets an environment:
-/// `DRQN(net, replay: "burn_in", burn_in: 8)`. `train(agent, on: env, steps: n)` builds
-/// the agent for that environment (checking that the network fits it) and trains it; the
-/// trained agent stays available as `agent.trained` for further training or evaluation.
+/// An off-policy agent (`DQN(net)`, `DRQN(net, replay: "burn_in", burn_in: 8)`): `train`
+/// builds the engine's learner for the one environment it is given and steps it there.
 ///
 /// Generic over algorithms: the registration (`Binder.algorithm`) captures the checked
 /// configuration in `build`.
-public final class AgentSpec: HostObject {
-    /// The algorithm's name (`DRQN`).
-    public let algorithm: String
+public final class AgentSpec: AgentObject {
     /// The name with its variant, as printed (`DRQN(burn-in 8)`).
-    let name: String
-    let network: Module
-    /// The configuration's field values, by name.
-    public let configuration: () -> [(name: String, value: FieldValue)]
+    let label: String
     let build: (Module, AnyEnvironment) throws -> any OffPolicyLearner
-    /// The agent built by the last `train`, kept so that training can continue.
+    /// The agent built by the first `train`, kept so that training can continue.
     var agent: (any OffPolicyLearner)?
 
     init(algorithm: String, label: String, network: Module, configuration: @escaping () -> [(name: String, value: FieldValue)],
          build: @escaping (Module, AnyEnvironment) throws -> any OffPolicyLearner) {
-        self.algorithm = algorithm
-        self.name = label
-        self.network = network
-        self.configuration = configuration
+        self.label = label
         self.build = build
+        super.init(algorithm: algorithm, network: network, configuration: configuration)
     }
 
-    override public var typeName: String { "Agent" }
-    override public var description: String { "\(name) on \(network.typeName) (\(network.parameterCount) parameters)" }
-    override public var memberNames: [String] { ["network", "epsilon", "evaluate", "delta_q"] }
+    override var name: String { label }
+    override var learner: (any GreedyActing)? { agent }
+    override public var memberNames: [String] { super.memberNames + ["epsilon", "delta_q"] }
 
     override public func getMember(_ name: String, interpreter: Interpreter) throws -> Value? {
         switch name {
-        case "network": return .host(ModuleObject(network))
         case "epsilon": return (agent as? any EpsilonGreedy).map { .float($0.explorationRate) } ?? .nil
-        case "evaluate", "delta_q": return .native(lessonMethod(name))
-        default: return nil
+        case "delta_q": return .native(deltaQMethod())
+        default: return try super.getMember(name, interpreter: interpreter)
         }
     }
 
-    /// Builds the agent for `env` (once per environment instance).
-    func agent(for env: AnyEnvironment) throws -> any OffPolicyLearner {
-        if let agent { try agent.checkCompatible(with: env); return agent }
-        let built = try build(network, env)
-        agent = built
-        return built
+    override func prepareTraining(on v: Value, interpreter: Interpreter) throws -> (Int, TrainingOptions) throws -> Run {
+        let env = try anyEnvironment(v, "train: on:", interpreter)
+        let learner: any OffPolicyLearner
+        if let agent {
+            try agent.checkCompatible(with: env)
+            learner = agent
+        } else {
+            learner = try build(network, env)
+            agent = learner
+        }
+        return { steps, options in try Algorithms.train(learner, on: env, steps: steps, options: options) }
     }
 }
 
@@ -116,19 +111,11 @@ extension Runtime {
         def("train", ["agent", "on", "steps", NativeParameter("seed", default: .int(0)), NativeParameter("max_episodes", default: .nil),
                       NativeParameter("stop_at_success", default: .nil), NativeParameter("progress", default: .bool(true))],
             doc: "train(agent, on: env, steps: 20_000, progress: true): trains the agent; returns a run with .returns and .history(key) (plot(run) draws its returns). Shows a progress bar on stderr (a line every 5 s when stderr is not a terminal). Ctrl-C stops it and keeps the model.") { a, it in
-            let policyGradient: PolicyGradientSpec?
-            if case .host(let spec as PolicyGradientSpec) = a[0] { policyGradient = spec } else { policyGradient = nil }
-            let spec: AgentSpec?
-            if case .host(let s as AgentSpec) = a[0] { spec = s } else { spec = nil }
-            let driven: DrivenAgentSpec?
-            if case .host(let d as DrivenAgentSpec) = a[0] { driven = d } else { driven = nil }
-            guard spec != nil || policyGradient != nil || driven != nil else {
+            guard case .host(let agent as AgentObject) = a[0] else {
                 throw HostError("train needs an agent such as DQN(net), DRQN(net), PPO(net) or IMPALA(net), got \(a[0].typeName)")
             }
-            let env = try (spec != nil || driven != nil) ? anyEnvironment(a[1], "train: on:", it) : nil
             let steps = try a[2].toInt("train: steps")
-            let agent = try spec.map { try $0.agent(for: env!) }
-            let onPolicy = try policyGradient?.prepare(on: a[1], interpreter: it)
+            let start = try agent.prepareTraining(on: a[1], interpreter: it)
             var options = TrainingOptions()
             options.seed = UInt64(truncatingIfNeeded: try a[3].toInt("train: seed"))
             options.maxEpisodes = a[4].isNil ? nil : try a[4].toInt("train: max_episodes")
@@ -147,9 +134,7 @@ extension Runtime {
             let run: Run
             do {
                 run = try ScriptEnvironment.rethrowingScriptError(it) {
-                    if let (learner, copies) = onPolicy { return try train(learner, copies: copies, steps: steps, options: options) }
-                    if let driven { return try driven.train(on: env!, steps: steps, options: options) }
-                    return try train(agent!, on: env!, steps: steps, options: options)
+                    try start(steps, options)
                 }
             } catch {
                 progress?.finish(nil, note: "failed")

@@ -122,24 +122,11 @@ extension Runtime {
 }
 
 extension AgentSpec {
-    /// `agent.evaluate(env, episodes: 100)`, `agent.delta_q("stored_burn_in", length: 5)`.
-    func lessonMethod(_ name: String) -> NativeFunction {
-        if name == "evaluate" {
-            return NativeFunction("evaluate", parameters: ["env", NativeParameter("episodes", default: .int(100)), NativeParameter("seed", default: .int(12_345))],
-                                  doc: "agent.evaluate(env, episodes: 100): the greedy policy's episode returns.") { [self] a, it in
-                let agent = try trained(name)
-                let env = try anyEnvironment(a[0], "evaluate", it)
-                let episodes = try a[1].toInt("evaluate: episodes"), seed = try a[2].toInt("evaluate: seed")
-                guard episodes >= 1 else { throw HostError("evaluate: episodes must be >= 1, got \(episodes)", argument: .parameter("episodes")) }
-                return .array(try ScriptEnvironment.rethrowingScriptError(it) {
-                    try Algorithms.evaluate(agent, on: env, episodes: episodes, seed: UInt64(truncatingIfNeeded: seed)).map { .float($0) }
-                })
-            }
-        }
-        return NativeFunction("delta_q", parameters: ["replay", NativeParameter("length", default: .int(5)), NativeParameter("burn_in", default: .int(4))],
+    /// `agent.delta_q("stored_burn_in", length: 5)`: R2D2's measure of recurrent-state staleness, for lesson 5.
+    func deltaQMethod() -> NativeFunction {
+        NativeFunction("delta_q", parameters: ["replay", NativeParameter("length", default: .int(5)), NativeParameter("burn_in", default: .int(4))],
                               doc: "agent.delta_q(\"stored_burn_in\", length: 5, burn_in: 4): R2D2's ΔQ at the first and last step of replayed windows (.first, .last), with its numerator ‖q(ĥ) − q(h)‖₂ (.first_distance, .last_distance) and denominator |maxₐ q(ĥ)ₐ| (.first_scale, .last_scale) averaged apart.") { [self] a, _ in
-            let agent = try trained(name)
-            guard let drqn = agent as? DRQN else { throw HostError("delta_q needs a DRQN agent, this one is \(self.name)") }
+            guard let drqn = try trained("delta_q") as? DRQN else { throw HostError("delta_q needs a DRQN agent, this one is \(self.name)") }
             let replay = try a[0].toStringValue("delta_q: replay")
             let strategy = try replayStrategy(replay, burnIn: try a[2].toInt("delta_q: burn_in"), who: "delta_q")
             let m = try drqn.measureDeltaQParts(strategy, length: try a[1].toInt("delta_q: length"))
@@ -147,10 +134,5 @@ extension AgentSpec {
                                 ("first_distance", .float(m.firstDistance)), ("last_distance", .float(m.lastDistance)),
                                 ("first_scale", .float(m.firstScale)), ("last_scale", .float(m.lastScale))])
         }
-    }
-
-    private func trained(_ method: String) throws -> any OffPolicyLearner {
-        guard let agent else { throw HostError("\(method): the agent has not been trained yet", help: ["call train(agent, on: env, steps: …) first"]) }
-        return agent
     }
 }

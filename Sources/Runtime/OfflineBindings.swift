@@ -193,7 +193,7 @@ extension Runtime {
         // MARK: Datasets
         def("collect", ["env", NativeParameter("policy", default: .string("random")), NativeParameter("episodes", default: .int(100)),
                         NativeParameter("seed", default: .int(0)), NativeParameter("max_steps", default: .int(10_000))],
-            doc: "collect(env, policy: \"random\", episodes: 100, seed: 0): a dataset of the policy's episodes (policy: \"random\", fn(observation) -> action, or a trained learner).") { a, it in
+            doc: "collect(env, policy: \"random\", episodes: 100, seed: 0): a dataset of the policy's episodes (policy: \"random\", fn(observation) -> action, or a trained agent such as DQN, PPO, IMPALA or an offline learner — checked against env).") { a, it in
             let env = try anyEnvironment(a[0], "collect: env", it)
             let seed = UInt64(truncatingIfNeeded: try a[3].toInt("collect: seed"))
             let policy: any Policy
@@ -202,9 +202,10 @@ extension Runtime {
             case .host(let l as OfflineLearnerObject):
                 guard let p = try l.learner.evaluationPolicy() else { throw HostError("collect: \(l.learner.algorithm) has no policy") }
                 policy = p
-            case .host(let spec as AgentSpec):
-                guard let agent = spec.agent else { throw HostError("collect: the agent has not been trained yet (train it first)") }
-                policy = try agent.greedyPolicy()
+            case .host(let agent as AgentObject):
+                let learner = try agent.trained("collect")
+                try learner.checkActs(in: env)
+                policy = try learner.greedyPolicy()
             case .function, .native, .boundMethod: policy = ScriptPolicy(a[1], interpreter: it)
             default: throw HostError("collect: policy must be \"random\", a function fn(observation) -> action or a trained agent, got \(a[1].typeName)")
             }

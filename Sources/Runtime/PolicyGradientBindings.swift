@@ -18,50 +18,43 @@ import TensorCore
 /// A policy-gradient algorithm with its network and settings, before it meets an
 /// environment: `PPO(net, n_envs: 8)`. `train` builds the agent for the environment it is
 /// given (checking the network against it) and keeps it for further training and evaluation.
-public final class PolicyGradientSpec: HostObject {
+public final class PolicyGradientSpec: AgentObject {
     let config: PPOConfig
-    let network: Module
     let critic: Module?
     /// The agent built by the first `train`.
     var agent: PPO?
     /// RL²: trains only on `RL2Trial` environments, whose input holds the history.
     var isRL2 = false
 
-    init(config: PPOConfig, network: Module, critic: Module?) {
+    init(algorithm: String, config: PPOConfig, network: Module, critic: Module?) {
         self.config = config
-        self.network = network
         self.critic = critic
+        super.init(algorithm: algorithm, network: network, configuration: { config.fieldValues })
     }
 
-    var name: String {
+    override var name: String {
         if isRL2 { return "RL²" }
         let recurrent = network.namedParameters().contains { $0.name.contains("weight_hh") }
         return recurrent && config.clipRange != nil ? "recurrent PPO" : config.algorithmName
     }
 
-    override public var typeName: String { "Agent" }
-    override public var description: String { "\(name) on \(network.typeName) (\(network.parameterCount) parameters)" }
-    override public var memberNames: [String] { ["network", "evaluate"] }
+    override var learner: (any GreedyActing)? { agent }
 
-    override public func getMember(_ name: String, interpreter: Interpreter) throws -> Value? {
-        switch name {
-        case "network": return .host(ModuleObject(network))
-        case "evaluate":
-            return .native(NativeFunction("evaluate", parameters: ["env", NativeParameter("episodes", default: .int(100)),
-                                                                  NativeParameter("seed", default: .int(12_345)),
-                                                                  NativeParameter("resets", default: .bool(true)),
-                                                                  NativeParameter("greedy", default: .bool(true))],
-                                          doc: "agent.evaluate(env, episodes: 100, resets: true, greedy: true): the episode returns of the trained policy; resets: false carries the recurrent state from one episode into the next.") { [self] a, it in
-                guard let agent else { throw HostError("evaluate: the agent has not been trained yet", help: ["call train(agent, on: env, steps: …) first"]) }
-                let env = try anyEnvironment(a[0], "evaluate", it)
-                let episodes = try a[1].toInt("evaluate: episodes")
-                let policy = try agent.policy(greedy: try a[4].toBool("evaluate: greedy"), resetsState: try a[3].toBool("evaluate: resets"))
-                return .array(try ScriptEnvironment.rethrowingScriptError(it) {
-                    try Algorithms.evaluate(policy, on: env, episodes: episodes, seed: UInt64(truncatingIfNeeded: try a[2].toInt("evaluate: seed"))).map { .float($0) }
-                })
-            })
-        default: return nil
-        }
+    override var evaluationParameters: [NativeParameter] {
+        [NativeParameter("resets", default: .bool(true)), NativeParameter("greedy", default: .bool(true))]
+    }
+    override var evaluationDoc: String {
+        "agent.evaluate(env, episodes: 100, resets: true, greedy: true): the episode returns of the trained policy; resets: false carries the recurrent state from one episode into the next, greedy: false samples its actions."
+    }
+    override func evaluationPolicy(_ learner: any GreedyActing, _ extra: ArraySlice<Value>) throws -> any Policy {
+        guard let ppo = learner as? PPO else { return try learner.greedyPolicy() }
+        let resets = try extra[extra.startIndex].toBool("evaluate: resets"), greedy = try extra[extra.startIndex + 1].toBool("evaluate: greedy")
+        return try ppo.policy(greedy: greedy, resetsState: resets)
+    }
+
+    override func prepareTraining(on v: Value, interpreter: Interpreter) throws -> (Int, TrainingOptions) throws -> Run {
+        let (learner, copies) = try prepare(on: v, interpreter: interpreter)
+        return { steps, options in try Algorithms.train(learner, copies: copies, steps: steps, options: options) }
     }
 
     /// The N copies to train on: N calls of a function that makes an environment, or N
@@ -108,13 +101,13 @@ extension Binder {
         define(name, leading: [("network", "the policy: observations → logits (or means); an LSTM, GRU or RNN inside makes it recurrent")],
                optional: [("critic", "a separate value network (nil: a value head on the policy's features)")],
                fields: PPOConfig.fieldInfos(defaults: defaults), doc: doc, kind: .algorithm,
-               readBack: { v in (v.host as? PolicyGradientSpec)?.config.fieldValues }) { args, reader, it in
+               readBack: { v in (v.host as? PolicyGradientSpec)?.configuration() }) { args, reader, it in
             let values = try reader.values(args)
             let config = try reader.run { try PPOConfig(values, over: defaults) }
             try config.validate()
             let network = try modelModule(args[0], name, it)
             let critic = args[1].isNil ? nil : try modelModule(args[1], "\(name): critic", it)
-            let spec = PolicyGradientSpec(config: config, network: network, critic: critic)
+            let spec = PolicyGradientSpec(algorithm: name, config: config, network: network, critic: critic)
             try variant?(spec)
             return .host(spec)
         }

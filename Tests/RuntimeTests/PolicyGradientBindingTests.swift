@@ -57,4 +57,28 @@ struct PolicyGradientBindingTests {
         let made = runScript(script + "\nprint(train(PPO(Linear(1, 2), n_envs: 2, n_steps: 4, batch_size: 8), on: fn() => Coin(), steps: 8, progress: false).steps)")
         #expect(made.errors.isEmpty && made.output == "8\n", "\(made.errors) \(made.output)")
     }
+
+    @Test("Every kind of trained agent is evaluated and collected from after the same check against the environment")
+    func evaluateChecksTheEnvironment() {
+        // TMaze's observations are also of size 4, but it has 3 actions: without the check the
+        // policy trained on CartPole would act in it silently.
+        let ppo = runScript("""
+        let agent = PPO(Linear(4, 8) |> tanh |> Linear(8, 2), n_envs: 2, n_steps: 8, batch_size: 16)
+        train(agent, on: CartPole(), steps: 32, progress: false)
+        print(len(collect(CartPole(), policy: agent, episodes: 3).returns))
+        agent.evaluate(TMaze(), episodes: 2)
+        """)
+        #expect(ppo.output == "3\n", "\(ppo.output)")
+        #expect(ppo.errors.first?.contains("Discrete(3)") == true && ppo.errors.first?.contains("Discrete(2)") == true, "\(ppo.errors)")
+        let impala = runScript("""
+        let agent = IMPALA(Linear(4, 8) |> tanh |> Linear(8, 3), n_actors: 1)
+        train(agent, on: CartPole(), steps: 200, progress: false)
+        print(len(agent.evaluate(CartPole(), episodes: 2)))
+        collect(Tiger(), policy: agent, episodes: 2)
+        """)
+        #expect(impala.output == "2\n", "\(impala.output)")
+        #expect(impala.errors.first?.contains("observations of size 3 and 3 actions") == true, "\(impala.errors)")
+        let untrained = runScript("collect(CartPole(), policy: A2C(Linear(4, 2)), episodes: 1)")
+        #expect(untrained.errors.first?.contains("collect: the agent has not been trained yet") == true, "\(untrained.errors)")
+    }
 }

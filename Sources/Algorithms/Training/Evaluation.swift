@@ -22,9 +22,9 @@ public func evaluate<E: Environment>(_ policy: any Policy, on environment: E, ep
     return returns
 }
 
-/// The returns of `episodes` greedy episodes of an off-policy learner on a copy of `environment`.
-public func evaluate<E: Environment>(_ learner: any OffPolicyLearner, on environment: E, episodes: Int, seed: UInt64 = 12_345, maxSteps: Int = 100_000) throws -> [Double] {
+/// The returns of `episodes` greedy episodes of a trained learner on a copy of `environment`.
+public func evaluate<E: Environment>(_ learner: any GreedyActing, on environment: E, episodes: Int, seed: UInt64 = 12_345, maxSteps: Int = 100_000) throws -> [Double] {
     try require(episodes >= 1, learner.algorithm, "episodes must be at least 1, got \(episodes)")
-    try learner.checkCompatible(with: environment)
+    try learner.checkActs(in: environment)
     return try evaluate(try learner.greedyPolicy(), on: environment, episodes: episodes, seed: seed, maxSteps: maxSteps)
 }

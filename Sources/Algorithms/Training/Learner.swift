@@ -40,7 +40,18 @@ public protocol EpsilonGreedy: AnyObject {
 ///
 /// The loop calls, per episode: `startEpisode`, then per step `act` → (environment step) →
 /// `record` → `learn`. The learner counts steps and episodes itself.
-public protocol OffPolicyLearner: Learner {
+/// A trained learner whose greedy policy acts in one environment at a time: what evaluation
+/// and data collection need, whatever the learner's kind.
+public protocol GreedyActing: Learner {
+    /// Throws an `AlgorithmError` naming both sides when the trained policy cannot act in
+    /// `environment` (its observations or actions differ from those it was built for).
+    func checkActs<E: Environment>(in environment: E) throws
+    /// A greedy policy (argmax, or the mean of a continuous head) with its own recurrent
+    /// state, for evaluation.
+    func greedyPolicy() throws -> any Policy
+}
+
+public protocol OffPolicyLearner: GreedyActing {
     /// Throws an `AlgorithmError` naming both sides when the learner cannot act in `environment`.
     func checkCompatible<E: Environment>(with environment: E) throws
     /// Starts an episode whose first observation is `observation`.
@@ -52,8 +63,11 @@ public protocol OffPolicyLearner: Learner {
     func record(reward: Double, nextObservation: [Float], terminated: Bool, truncated: Bool) throws
     /// Makes the updates that are due, adding their metrics to `metrics`.
     func learn(metrics: inout [String: Double]) throws
-    /// A greedy policy with its own recurrent state, for evaluation.
-    func greedyPolicy() throws -> any Policy
+}
+
+extension OffPolicyLearner {
+    /// An off-policy learner acts in one environment at a time already.
+    public func checkActs<E: Environment>(in environment: E) throws { try checkCompatible(with: environment) }
 }
 
 /// What an on-policy learner returns for a batch of observations: one action row per
