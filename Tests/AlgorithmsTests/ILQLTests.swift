@@ -38,7 +38,7 @@ private func oneTurnData(count: Int = 100, tokenizer: String = CharacterTokenize
         let task = try NegotiationDialogue()
         let data = try task.collect(episodes: 60, seed: 3, tokenizer: "chars")
         #expect(data.count == 60)
-        #expect(Set(data.dialogues.map(\.policy)) == ["overpayer", "lowballer", "prober"])
+        #expect(Set(data.dialogues.map(\.policy)) == ["overpayer", "lowballer", "prober", "guesser"])
         for d in data.dialogues {
             #expect(d.turns[0].context == "seller: it costs 100.\nbuyer:")
             #expect(d.turns.count <= 3)
