@@ -202,4 +202,34 @@ private func oneTurnData(count: Int = 100, tokenizer: String = CharacterTokenize
         let ppl = try utterancePerplexity(bc, of: data)
         #expect(ppl < 2)
     }
+
+    @Test func aSeparateCriticLearnsWhileThePolicyStaysTheGivenModel() throws {
+        let data = try oneTurnData(count: 100)
+        let bc = try tinyModel()
+        try fineTune(bc, on: data, config: { var c = DialogueFineTuningConfig(); c.steps = 150; c.learningRate = 3e-3; return c }())
+        var config = ILQLConfig()
+        config.expectile = 0.9
+        config.learningRate = 3e-3
+        config.beta = 8
+        config.separateCritic = true
+        config.bcWeight = 0
+        config.headHidden = 16
+        let ilql = try ILQL(model: bc, data: data, config: config)
+        #expect(ilql.critic !== ilql.model)
+        let policyBefore = ilql.model.gpt.parameters.map(\.value.scalars), criticBefore = ilql.critic.gpt.parameters.map(\.value.scalars)
+        try train(ilql, updates: 199)
+        var metrics: [String: Double] = [:]
+        try ilql.learn(metrics: &metrics)
+        #expect(metrics["losses/bc_loss"] == nil && metrics["losses/q_loss"] != nil)
+        #expect(ilql.model.gpt.parameters.map(\.value.scalars) == policyBefore)
+        #expect(ilql.critic.gpt.parameters.map(\.value.scalars) != criticBefore)
+        // Decoding's logits are the given model's; the values move the greedy text to " a".
+        let terms = try ilql.decodingTerms(after: "q:")
+        let given = try noGrad { try DialogueTokens.lmLogits(bc.gpt, DialogueTokens.lastHidden(bc.gpt, [bc.promptIds("q:")])).scalars }
+        #expect(terms.logits == given)
+        var rng = RNG(seed: 1)
+        #expect(try ilql.utterances(after: ["q:"], temperature: 0, maxTokens: 3, rng: &rng) == [" a\n"])
+        let q = try ilql.utteranceValues(prompts: ["q:", "q:"], candidates: [" a\n", " b\n"])
+        #expect(q[0] > q[1] + 0.3)
+    }
 }
