@@ -142,7 +142,7 @@ private func oneTurnData(count: Int = 100, tokenizer: String = CharacterTokenize
         #expect(abs(Double(try l.q.item()) - qSum / n) < 1e-4)
         #expect(abs(Double(try l.v.item()) - vSum / n) < 1e-4)
         #expect(abs(Double(try l.cql.item()) - cqlSum / n) < 1e-4)
-        let total = Double(try l.q.item() + l.v.item() + 0.5 * l.cql.item() + l.bc.item())
+        let total = Double(try l.q.item() + l.v.item() + 0.5 * l.cql.item() + l.bc!.item())
         #expect(abs(Double(try l.total.item()) - total) < 1e-4)
     }
 
