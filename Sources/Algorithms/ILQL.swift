@@ -44,9 +44,10 @@ public struct ILQLConfig: Configurable {
     public var learningRate: Float = 1e-3
     /// The Polyak rate of the target Q-heads, θ̂ ← αθ + (1 − α)θ̂.
     public var targetUpdateRate: Float = 0.05
-    /// The width of the Q- and V-heads' hidden layer (0: linear heads on the trunk). The
-    /// paper's heads are two-layer MLPs: a value is a different function of the words than
-    /// the next token, and a hidden layer lets the heads combine what the trunk read.
+    /// The width of the Q- and V-heads' hidden layer (0: linear heads on the trunk). ILQL's
+    /// implementations use two-layer MLP heads twice the trunk's width (trlx's `make_head`):
+    /// a value is a different function of the words than the next token, and a hidden layer
+    /// lets the heads combine what the trunk read.
     public var headHidden: Int = 0
     /// Whether Q and V read a trunk of their own (a second copy of the model) instead of
     /// the policy's. On a shared trunk the BC loss shapes the hidden states where the agent
