@@ -24,8 +24,9 @@ import TensorCore
 //     logits'(s, ·) = logits_π(s, ·) + β (min_i Q_θ̂ᵢ(s, ·) − V_ψ(s))
 //
 // β = 0 is the behaviour-cloned model; larger β trusts the values more and moves further
-// from the data. The heads sit on one shared trunk (the model being fine-tuned, a copy of
-// the one given); the targets are copies of the Q-heads only, as in the paper's code.
+// from the data. By default the heads sit on one shared trunk (the model being fine-tuned,
+// a copy of the one given); with `separateCritic` they read a second copy, trained by the
+// value losses alone. The targets are copies of the Q-heads only, as in the paper's code.
 
 /// ILQL's settings, with the paper's symbols.
 public struct ILQLConfig: Configurable {
@@ -43,6 +44,17 @@ public struct ILQLConfig: Configurable {
     public var learningRate: Float = 1e-3
     /// The Polyak rate of the target Q-heads, θ̂ ← αθ + (1 − α)θ̂.
     public var targetUpdateRate: Float = 0.05
+    /// The width of the Q- and V-heads' hidden layer (0: linear heads on the trunk). ILQL's
+    /// implementations use two-layer MLP heads twice the trunk's width (trlx's `make_head`):
+    /// a value is a different function of the words than the next token, and a hidden layer
+    /// lets the heads combine what the trunk read.
+    public var headHidden: Int = 0
+    /// Whether Q and V read a trunk of their own (a second copy of the model) instead of
+    /// the policy's. On a shared trunk the BC loss shapes the hidden states where the agent
+    /// chooses a word for predicting that word, and the values get what is left; a trunk of
+    /// their own is shaped by the value losses alone. With `bcWeight` 0 the policy is then
+    /// the given model unchanged: decoding is π_β's logits + β (Q − V), as in the paper.
+    public var separateCritic: Bool = false
     /// Dialogues per minibatch.
     public var batchSize: Int = 32
     /// The global gradient-norm clip.
@@ -59,6 +71,8 @@ public struct ILQLConfig: Configurable {
         ConfigField("bc_weight", \.bcWeight, "the weight of the behaviour-cloning loss", .nonNegative),
         ConfigField("lr", \.learningRate, "AdamW's learning rate", .positive),
         ConfigField("target_update_rate", \.targetUpdateRate, "the Polyak rate of the target Q-heads", .openClosed(0, 1)),
+        ConfigField("head_hidden", \.headHidden, "the width of the Q- and V-heads' hidden layer (0: linear heads)", .nonNegative),
+        ConfigField("separate_critic", \.separateCritic, "whether Q and V read a trunk of their own (a copy of the model)"),
         ConfigField("batch_size", \.batchSize, "dialogues per minibatch", .atLeast(1)),
         ConfigField("clip", \.clip, "the global gradient-norm clip", .positive),
         ConfigField("seed", \.seed, "the seed of initialisation and sampling"),
@@ -72,6 +86,7 @@ public struct ILQLConfig: Configurable {
         try require(cqlWeight >= 0 && bcWeight >= 0, c, "cqlWeight and bcWeight must be >= 0, got \(cqlWeight) and \(bcWeight)")
         try require(learningRate > 0 && learningRate.isFinite, c, "learningRate must be > 0, got \(learningRate)")
         try require(targetUpdateRate > 0 && targetUpdateRate <= 1, c, "targetUpdateRate must be in (0, 1], got \(targetUpdateRate)")
+        try require(headHidden >= 0, c, "headHidden must be >= 0, got \(headHidden)")
         try require(batchSize >= 1, c, "batchSize must be >= 1, got \(batchSize)")
         try require(clip > 0, c, "clip must be > 0, got \(clip)")
     }
@@ -83,10 +98,13 @@ public final class ILQL: OfflineLearner {
     public let dataset: DialogueDataset
     /// The fine-tuned model (a copy of the one given): the trunk, and π's logits.
     public let model: LanguageModel
+    /// The model whose hidden states Q and V read: `model` itself, or with
+    /// `separateCritic` a second copy of the one given.
+    public let critic: LanguageModel
     /// Q_θ₁ and Q_θ₂: [.., C] → [.., V].
-    public let q1: Linear, q2: Linear
+    public let q1: any Layer, q2: any Layer
     /// V_ψ: [.., C] → [.., 1].
-    public let value: Linear
+    public let value: any Layer
     /// The two Q-heads as one module, and their Polyak-averaged targets.
     let qHeads = Module()
     public let target: TargetNetwork
@@ -109,15 +127,22 @@ public final class ILQL: OfflineLearner {
         self.config = config
         dataset = data
         model = try base.copy()
+        critic = config.separateCritic ? try base.copy() : model
         let c = model.config.dModel, v = model.config.vocabSize
         var init_ = RNG(seed: config.seed &+ 0x11C1)
-        q1 = try Linear(c, v, rng: &init_)
-        q2 = try Linear(c, v, rng: &init_)
-        value = try Linear(c, 1, rng: &init_)
+        func head(_ out: Int) throws -> any Layer {
+            config.headHidden == 0 ? try Linear(c, out, rng: &init_) : try MLP([c, config.headHidden, out], activation: "relu", rng: &init_)
+        }
+        q1 = try head(v)
+        q2 = try head(v)
+        value = try head(1)
         qHeads.addChild("q1", q1)
         qHeads.addChild("q2", q2)
         target = try TargetNetwork(of: qHeads)
-        all.addChild("lm", model.gpt)
+        // With a separate critic and no BC loss the policy is not trained: it stays out of
+        // the optimiser (and of the gradient clip).
+        if !config.separateCritic || config.bcWeight > 0 { all.addChild("lm", model.gpt) }
+        if config.separateCritic { all.addChild("critic", critic.gpt) }
         all.addChild("q", qHeads)
         all.addChild("v", value)
         rows = try DialogueTokens.rows(data, model: model, component: "ILQL")
@@ -126,11 +151,11 @@ public final class ILQL: OfflineLearner {
     }
 
     /// The losses of one minibatch (each a scalar; `total` is what `learn` minimises).
-    struct Losses { var q, v, cql, bc, total: Tensor; var meanQ: Tensor }
+    struct Losses { var q, v, cql, total: Tensor; var bc: Tensor?; var meanQ: Tensor }
 
     func losses(_ batch: DialogueBatch) throws -> Losses {
         let (b, t) = (batch.count, batch.length)
-        let h = try DialogueTokens.hidden(model.gpt, batch.inputs)                                  // [B, T, C]
+        let h = try DialogueTokens.hidden(critic.gpt, batch.inputs)                                 // [B, T, C]
         let y = try batch.targets.reshape([b, t, 1])
         let mask = batch.action, n = try batch.action.sum().clamp(min: 1)                          // [B, T], scalar
         func masked(_ x: Tensor) throws -> Tensor { try (x * mask).sum() / n }
@@ -151,9 +176,15 @@ public final class ILQL: OfflineLearner {
         // are zeroed, so rescale to the mean over action positions.
         let vLoss = try expectileLoss((targetQ - v) * mask, tau: config.expectile) * (Float(b * t) / n.item())
         let cql = try masked(q1All.logsumexp(axes: [2]) - q1a + q2All.logsumexp(axes: [2]) - q2a)
-        let bc = try crossEntropyLoss(logits: DialogueTokens.lmLogits(model.gpt, h), targets: batch.targets, mask: mask)
-        let total = try qLoss + vLoss + cql * config.cqlWeight + bc * config.bcWeight
-        return Losses(q: qLoss, v: vLoss, cql: cql, bc: bc, total: total, meanQ: try masked(q1a))
+        var total = try qLoss + vLoss + cql * config.cqlWeight
+        var bc: Tensor? = nil
+        if !config.separateCritic || config.bcWeight > 0 {
+            let hp = config.separateCritic ? try DialogueTokens.hidden(model.gpt, batch.inputs) : h
+            let l = try crossEntropyLoss(logits: DialogueTokens.lmLogits(model.gpt, hp), targets: batch.targets, mask: mask)
+            total = try total + l * config.bcWeight
+            bc = l
+        }
+        return Losses(q: qLoss, v: vLoss, cql: cql, total: total, bc: bc, meanQ: try masked(q1a))
     }
 
     public func learn(metrics: inout [String: Double]) throws {
@@ -170,7 +201,7 @@ public final class ILQL: OfflineLearner {
         metrics[Metric.qLoss] = Double(try l.q.item())
         metrics[Metric.valueLoss] = Double(try l.v.item())
         metrics["losses/cql_loss"] = Double(try l.cql.item())
-        metrics["losses/bc_loss"] = Double(try l.bc.item())
+        if let bc = l.bc { metrics["losses/bc_loss"] = Double(try bc.item()) }
         metrics[Metric.qValues] = Double(try l.meanQ.item())
     }
 
@@ -178,16 +209,18 @@ public final class ILQL: OfflineLearner {
 
     // MARK: - Decoding
 
-    /// π's logits, min_i Q_θ̂ᵢ and V_ψ at the end of each row of hidden states [N, C].
-    func terms(_ h: Tensor) throws -> (logits: Tensor, q: Tensor, v: Tensor) {
+    /// π's logits, min_i Q_θ̂ᵢ and V_ψ after each row of token ids.
+    func terms(_ rows: [[Int]]) throws -> (logits: Tensor, q: Tensor, v: Tensor) {
+        let hp = try DialogueTokens.lastHidden(model.gpt, rows)                                     // [N, C]
+        let h = config.separateCritic ? try DialogueTokens.lastHidden(critic.gpt, rows) : hp
         let q = try target.evaluate { try Tensor.minimum(q1(h), q2(h)) }                            // [N, V]
-        return (try DialogueTokens.lmLogits(model.gpt, h), q, try value(h))                         // [N, V], [N, V], [N, 1]
+        return (try DialogueTokens.lmLogits(model.gpt, hp), q, try value(h))                        // [N, V], [N, V], [N, 1]
     }
 
     /// The three terms of decoding after `prompt`: π's logits, Q(s, ·) and V(s).
     public func decodingTerms(after prompt: String) throws -> (logits: [Float], q: [Float], v: Float) {
         try noGrad {
-            let (l, q, v) = try terms(DialogueTokens.lastHidden(model.gpt, [model.promptIds(prompt)]))
+            let (l, q, v) = try terms([model.promptIds(prompt)])
             return (l.scalars, q.scalars, try v.item())
         }
     }
@@ -198,8 +231,8 @@ public final class ILQL: OfflineLearner {
                            rng: inout RNG) throws -> [String] {
         let b = beta ?? config.beta
         try require(b >= 0 && b.isFinite, "ILQL", "beta must be >= 0, got \(b)")
-        return try DialogueTokens.speak(model, prompts: prompts, maxTokens: maxTokens, temperature: temperature, rng: &rng) { h in
-            let (l, q, v) = try terms(h)
+        return try DialogueTokens.speak(model, prompts: prompts, maxTokens: maxTokens, temperature: temperature, rng: &rng) { rows in
+            let (l, q, v) = try terms(rows)
             return try (l + (q - v) * b).scalars
         }
     }
@@ -220,7 +253,7 @@ public final class ILQL: OfflineLearner {
             lastTokens.append(u.last!)
         }
         return try noGrad {
-            let h = try DialogueTokens.lastHidden(model.gpt, rows)                                 // [N, C]
+            let h = try DialogueTokens.lastHidden(critic.gpt, rows)                                // [N, C]
             let q = try target.evaluate { try Tensor.minimum(q1(h), q2(h)) }                        // [N, V]
             let v = model.config.vocabSize, s = q.scalars
             return lastTokens.enumerated().map { s[$0.offset * v + $0.element] }

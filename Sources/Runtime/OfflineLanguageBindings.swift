@@ -175,7 +175,7 @@ extension Runtime {
 
         def("negotiation_dialogues", ["tokenizer", NativeParameter("episodes", default: .int(1000)), NativeParameter("seed", default: .int(0)),
                                       NativeParameter("rounds", default: .int(3)), NativeParameter("policies", default: .nil)],
-            doc: "negotiation_dialogues(tokenizer, episodes: 1000, seed: 0, rounds: 3, policies: [\"overpayer\", \"lowballer\", \"prober\"]): logged negotiations in text, from scripted buyers in turn, recorded for the tokenizer.") { a, _ in
+            doc: "negotiation_dialogues(tokenizer, episodes: 1000, seed: 0, rounds: 3, policies: [\"overpayer\", \"lowballer\", \"prober\", \"guesser\"]): logged negotiations in text, from scripted buyers in turn, recorded for the tokenizer.") { a, _ in
             let task = try NegotiationDialogue(rounds: a[3].toInt("negotiation_dialogues: rounds"))
             var policies = NegotiationDialogue.DataPolicy.allCases
             if !a[4].isNil {

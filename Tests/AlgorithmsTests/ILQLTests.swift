@@ -38,7 +38,7 @@ private func oneTurnData(count: Int = 100, tokenizer: String = CharacterTokenize
         let task = try NegotiationDialogue()
         let data = try task.collect(episodes: 60, seed: 3, tokenizer: "chars")
         #expect(data.count == 60)
-        #expect(Set(data.dialogues.map(\.policy)) == ["overpayer", "lowballer", "prober"])
+        #expect(Set(data.dialogues.map(\.policy)) == ["overpayer", "lowballer", "prober", "guesser"])
         for d in data.dialogues {
             #expect(d.turns[0].context == "seller: it costs 100.\nbuyer:")
             #expect(d.turns.count <= 3)
@@ -142,7 +142,7 @@ private func oneTurnData(count: Int = 100, tokenizer: String = CharacterTokenize
         #expect(abs(Double(try l.q.item()) - qSum / n) < 1e-4)
         #expect(abs(Double(try l.v.item()) - vSum / n) < 1e-4)
         #expect(abs(Double(try l.cql.item()) - cqlSum / n) < 1e-4)
-        let total = Double(try l.q.item() + l.v.item() + 0.5 * l.cql.item() + l.bc.item())
+        let total = Double(try l.q.item() + l.v.item() + 0.5 * l.cql.item() + l.bc!.item())
         #expect(abs(Double(try l.total.item()) - total) < 1e-4)
     }
 
@@ -201,5 +201,35 @@ private func oneTurnData(count: Int = 100, tokenizer: String = CharacterTokenize
         // The text stays the data's: both utterances are likely under the BC model.
         let ppl = try utterancePerplexity(bc, of: data)
         #expect(ppl < 2)
+    }
+
+    @Test func aSeparateCriticLearnsWhileThePolicyStaysTheGivenModel() throws {
+        let data = try oneTurnData(count: 100)
+        let bc = try tinyModel()
+        try fineTune(bc, on: data, config: { var c = DialogueFineTuningConfig(); c.steps = 150; c.learningRate = 3e-3; return c }())
+        var config = ILQLConfig()
+        config.expectile = 0.9
+        config.learningRate = 3e-3
+        config.beta = 8
+        config.separateCritic = true
+        config.bcWeight = 0
+        config.headHidden = 16
+        let ilql = try ILQL(model: bc, data: data, config: config)
+        #expect(ilql.critic !== ilql.model)
+        let policyBefore = ilql.model.gpt.parameters.map(\.value.scalars), criticBefore = ilql.critic.gpt.parameters.map(\.value.scalars)
+        try train(ilql, updates: 199)
+        var metrics: [String: Double] = [:]
+        try ilql.learn(metrics: &metrics)
+        #expect(metrics["losses/bc_loss"] == nil && metrics["losses/q_loss"] != nil)
+        #expect(ilql.model.gpt.parameters.map(\.value.scalars) == policyBefore)
+        #expect(ilql.critic.gpt.parameters.map(\.value.scalars) != criticBefore)
+        // Decoding's logits are the given model's; the values move the greedy text to " a".
+        let terms = try ilql.decodingTerms(after: "q:")
+        let given = try noGrad { try DialogueTokens.lmLogits(bc.gpt, DialogueTokens.lastHidden(bc.gpt, [bc.promptIds("q:")])).scalars }
+        #expect(terms.logits == given)
+        var rng = RNG(seed: 1)
+        #expect(try ilql.utterances(after: ["q:"], temperature: 0, maxTokens: 3, rng: &rng) == [" a\n"])
+        let q = try ilql.utteranceValues(prompts: ["q:", "q:"], candidates: [" a\n", " b\n"])
+        #expect(q[0] > q[1] + 0.3)
     }
 }

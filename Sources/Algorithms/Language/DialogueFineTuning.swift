@@ -87,7 +87,7 @@ public func utterancePerplexity(_ model: LanguageModel, of data: DialogueDataset
 /// utterance per dialogue so far.
 public func sampleUtterances(of model: LanguageModel, after prompts: [String], temperature: Float = 1, maxTokens: Int = 8,
                        rng: inout RNG) throws -> [String] {
-    try DialogueTokens.speak(model, prompts: prompts, maxTokens: maxTokens, temperature: temperature, rng: &rng) { h in
-        try DialogueTokens.lmLogits(model.gpt, h).scalars
+    try DialogueTokens.speak(model, prompts: prompts, maxTokens: maxTokens, temperature: temperature, rng: &rng) { rows in
+        try DialogueTokens.lmLogits(model.gpt, DialogueTokens.lastHidden(model.gpt, rows)).scalars
     }
 }

@@ -131,10 +131,10 @@ enum DialogueTokens {
     }
 
     /// Samples one utterance per prompt, token by token, until a token holding a newline (or
-    /// `maxTokens`); `logits` maps the hidden states [N, C] of the rows still speaking to
-    /// their next-token logits, N × V floats. Temperature 0 takes the most likely token.
+    /// `maxTokens`); `logits` maps the token rows still speaking (each the prompt and what
+    /// it has said so far) to their next-token logits, N × V floats. Temperature 0 takes the most likely token.
     static func speak(_ model: LanguageModel, prompts: [String], maxTokens: Int, temperature: Float, rng: inout RNG,
-                      logits: (Tensor) throws -> [Float]) throws -> [String] {
+                      logits: ([[Int]]) throws -> [Float]) throws -> [String] {
         try require(maxTokens >= 1, "speak", "maxTokens must be at least 1, got \(maxTokens)")
         try require(temperature >= 0 && temperature.isFinite, "speak", "temperature must be >= 0, got \(temperature)")
         var rows = try prompts.map { try model.promptIds($0) }
@@ -146,7 +146,7 @@ enum DialogueTokens {
             if let long = active.first(where: { rows[$0].count >= model.config.contextLength }) {
                 throw AlgorithmError("speak", "dialogue \(long) has grown to \(rows[long].count) tokens, the model's whole context")
             }
-            let z = try noGrad { try logits(lastHidden(model.gpt, active.map { rows[$0] })) }
+            let z = try noGrad { try logits(active.map { rows[$0] }) }
             var still: [Int] = []
             for (k, r) in active.enumerated() {
                 // The special tokens are not words: an utterance never holds them.

@@ -117,6 +117,11 @@ public struct NegotiationDialogue: Sendable {
         /// Now and then its random price is the right one (the reserve, rounded up to the
         /// grid): the good half of a dialogue that ILQL can find.
         case prober
+        /// Offers 20–35 first, then any price from 40 to 95 at random, whatever the seller
+        /// said; if that is refused, accepts the ask. Its second offer does not depend on the
+        /// seller, so its logs show every price against every kind of seller — the data a
+        /// value function needs to compare prices, and no guide for imitation.
+        case guesser
 
         /// The next utterance of this buyer on turn `turn`, given the seller's ask.
         func utterance(turn: Int, ask: Int, rng: inout RNG) -> String {
@@ -130,6 +135,12 @@ public struct NegotiationDialogue: Sendable {
                 case 1:
                     let lo = max(40, 5 * Int((Double(ask - 45) / 5).rounded(.up))), hi = min(95, 5 * ((ask - 10) / 5))
                     return offer(lo, max(lo, hi))
+                default: return " ok, \(ask) it is.\n"
+                }
+            case .guesser:
+                switch turn {
+                case 0: return offer(20, 35)
+                case 1: return offer(40, 95)
                 default: return " ok, \(ask) it is.\n"
                 }
             }
