@@ -15,6 +15,7 @@
 #define MEMENTO_CBLAS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -127,6 +128,13 @@ int memento_attention_forward(const float *q, const float *k, const float *v, lo
 int memento_attention_backward(const float *q, const float *k, const float *v, long ld, const float *p, const float *dy,
                                long ldy, long T, long hs, float scale, int causal, float *dq, float *dk, float *dv,
                                float *work);
+
+/// `count` Philox4x32-10 blocks (4 words each) of key (key0, key1) and stream `stream`, for
+/// the counters block, block + 1, …: exactly the blocks TensorCore's RNG produces one by one.
+void memento_philox_blocks(uint32_t key0, uint32_t key1, uint64_t block, uint64_t stream, long count, uint32_t *out);
+/// n Bernoulli draws from 2n words (each pair lo, hi one 64-bit number x): out[i] = value
+/// when x >> 11 < threshold, else 0.
+void memento_bernoulli_from_bits(const uint32_t *bits, long n, uint64_t threshold, float value, float *out);
 #ifdef __cplusplus
 }
 #endif

@@ -172,6 +172,40 @@ public struct RNG: Sendable, RandomNumberGenerator {
         return lastPositive
     }
 
+    // MARK: - Bulk draws
+
+    /// Writes the next `count` 32-bit outputs to `out`: exactly what `count` calls of
+    /// `nextUInt32()` return, leaving the generator in the same state, but the whole blocks
+    /// in between computed in bulk (vectorised, CBLAS/philox.c).
+    public mutating func fill(_ out: UnsafeMutablePointer<UInt32>, count: Int) {
+        var done = 0
+        while done < count && index < 4 { out[done] = nextUInt32(); done += 1 }
+        let whole = (count - done) / 4
+        if whole > 0 {
+            memento_philox_blocks(key0, key1, block, stream, whole, out + done)
+            block &+= UInt64(whole)
+            done += 4 * whole
+        }
+        while done < count { out[done] = nextUInt32(); done += 1 }
+    }
+
+    /// n Bernoulli draws, as `bernoulli(p)` n times: out[i] is `value` for a true draw, else 0.
+    public mutating func bernoulli(_ p: Double, count n: Int, value: Float, into out: UnsafeMutablePointer<Float>) {
+        // uniformDouble() < p, with uniformDouble() = k·2⁻⁵³ for the integer k = next() >> 11,
+        // holds exactly when k < ⌈p·2⁵³⌉ (p·2⁵³ is exact: a power-of-two scaling).
+        let threshold = UInt64((p * 0x1p53).rounded(.up))
+        let chunk = 4096
+        let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: 2 * chunk)
+        defer { bits.deallocate() }
+        var start = 0
+        while start < n {
+            let m = Swift.min(chunk, n - start)
+            fill(bits, count: 2 * m)
+            memento_bernoulli_from_bits(bits, m, threshold, value, out + start)
+            start += m
+        }
+    }
+
     // MARK: - Splitting
 
     /// A child generator on its own key, statistically independent of this one and of every
@@ -193,6 +227,7 @@ public struct RNG: Sendable, RandomNumberGenerator {
     }
 }
 
+import CBLAS
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
