@@ -134,3 +134,17 @@ void memento_bernoulli_from_bits(const uint32_t *bits, long n, uint64_t threshol
         out[i] = (x >> 11) < threshold ? value : 0.0f;
     }
 }
+
+void memento_bernoulli_philox(uint32_t key0, uint32_t key1, uint64_t stream, uint64_t block, long offset, long n,
+                              uint64_t threshold, float value, float *out) {
+    enum { ELEMENTS = 1024 };
+    uint32_t words[2 * ELEMENTS + 8];
+    for (long done = 0; done < n;) {
+        long m = n - done < ELEMENTS ? n - done : ELEMENTS;
+        long position = offset + 2 * done;  // in words, from the start of `block`
+        long skip = position & 3, blocks = (skip + 2 * m + 3) / 4;
+        memento_philox_blocks(key0, key1, block + (uint64_t)(position >> 2), stream, blocks, words);
+        memento_bernoulli_from_bits(words + skip, m, threshold, value, out + done);
+        done += m;
+    }
+}

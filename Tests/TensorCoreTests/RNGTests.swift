@@ -127,14 +127,16 @@ struct RNGTests {
     /// Bulk Bernoulli draws (dropout's masks) are `bernoulli(p)` drawn one by one.
     @Test func bulkBernoulliMatchesScalar() throws {
         for p in [0.0, 0.1, 0.5, 0.9, 1.0, 1.0 / 3] {
-            for skip in 0..<3 {
-                var a = RNG(seed: 11), b = RNG(seed: 11)
-                for _ in 0..<skip { _ = a.nextUInt32(); _ = b.nextUInt32() }
-                let n = 9000
-                let scalar = (0..<n).map { _ in a.bernoulli(p) ? Float(2.5) : 0 }
-                let bulk = try Tensor.bernoulli([n], p: p, value: 2.5, rng: &b)
-                #expect(bulk.scalars == scalar, "p \(p), skip \(skip)")
-                #expect(a.next() == b.next())
+            for skip in 0..<5 {
+                for n in [1, 2, 3, 9000, 100_001] {  // the largest is drawn in parallel chunks
+                    var a = RNG(seed: 11), b = RNG(seed: 11)
+                    for _ in 0..<skip { _ = a.nextUInt32(); _ = b.nextUInt32() }
+                    let scalar = (0..<n).map { _ in a.bernoulli(p) ? Float(2.5) : 0 }
+                    let bulk = try Tensor.bernoulli([n], p: p, value: 2.5, rng: &b)
+                    #expect(bulk.scalars == scalar, "p \(p), skip \(skip), n \(n)")
+                    #expect(a.block == b.block && a.index == b.index && a.buffer == b.buffer)
+                    #expect(a.next() == b.next())
+                }
             }
         }
     }

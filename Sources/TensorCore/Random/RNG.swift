@@ -190,20 +190,29 @@ public struct RNG: Sendable, RandomNumberGenerator {
     }
 
     /// n Bernoulli draws, as `bernoulli(p)` n times: out[i] is `value` for a true draw, else 0.
+    /// Draw i is the i-th pair of words from the generator's position on, so the draws are
+    /// made in parallel chunks and the generator ends where n scalar draws leave it.
     public mutating func bernoulli(_ p: Double, count n: Int, value: Float, into out: UnsafeMutablePointer<Float>) {
+        guard n > 0 else { return }
         // uniformDouble() < p, with uniformDouble() = k·2⁻⁵³ for the integer k = next() >> 11,
         // holds exactly when k < ⌈p·2⁵³⌉ (p·2⁵³ is exact: a power-of-two scaling).
         let threshold = UInt64((p * 0x1p53).rounded(.up))
-        let chunk = 4096
-        let bits = UnsafeMutablePointer<UInt32>.allocate(capacity: 2 * chunk)
-        defer { bits.deallocate() }
-        var start = 0
-        while start < n {
-            let m = Swift.min(chunk, n - start)
-            fill(bits, count: 2 * m)
-            memento_bernoulli_from_bits(bits, m, threshold, value, out + start)
-            start += m
+        // The next word is word `index` of block `block − 1` (the buffered one), or word 0 of
+        // `block` when the buffer is used up.
+        let (first, offset) = index < 4 ? (block &- 1, index) : (block, 0)
+        let (k0, k1, s) = (key0, key1, stream)
+        // Philox costs about as much as streaming the mask out: 2¹⁴ draws a chunk.
+        Parallel.forChunks(n, grain: 1 << 14) { r in
+            let position = offset + 2 * r.lowerBound
+            memento_bernoulli_philox(k0, k1, s, first &+ UInt64(position / 4), position % 4, r.count, threshold, value,
+                                     out + r.lowerBound)
         }
+        // Leave the generator as n scalar draws would, its buffer the block that holds the
+        // last word drawn (word offset + 2n − 1 of `first`, 2n ≥ 2) and pointing after it.
+        let last = offset + 2 * n - 1
+        block = first &+ UInt64(last / 4)
+        refill()
+        index = last % 4 + 1
     }
 
     // MARK: - Splitting
