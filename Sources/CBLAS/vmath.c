@@ -338,8 +338,10 @@ static void layernorm_backward512(const float *dy, const float *xhat, const floa
             __m512 dh = _mm512_mul_ps(vg, _mm512_maskz_loadu_ps(k, gamma + j));
             sd = _mm512_add_ps(sd, dh);
             sdh = _mm512_fmadd_ps(dh, vh, sdh);
-            _mm512_mask_storeu_ps(dgamma + j, k, _mm512_fmadd_ps(vg, vh, _mm512_maskz_loadu_ps(k, dgamma + j)));
-            _mm512_mask_storeu_ps(dbeta + j, k, _mm512_add_ps(vg, _mm512_maskz_loadu_ps(k, dbeta + j)));
+            if (dgamma) {
+                _mm512_mask_storeu_ps(dgamma + j, k, _mm512_fmadd_ps(vg, vh, _mm512_maskz_loadu_ps(k, dgamma + j)));
+                _mm512_mask_storeu_ps(dbeta + j, k, _mm512_add_ps(vg, _mm512_maskz_loadu_ps(k, dbeta + j)));
+            }
         }
         __m512 meanD = _mm512_set1_ps(hsum512(sd) / (float)d), meanDH = _mm512_set1_ps(hsum512(sdh) / (float)d);
         __m512 vs = _mm512_set1_ps(rstd[r]);
@@ -384,12 +386,58 @@ void memento_layernorm_backward(const float *dy, const float *xhat, const float 
         float meanD = 0, meanDH = 0;
         for (long j = 0; j < d; j++) {
             float g = dy[r * d + j], h = xhat[r * d + j], dh = g * gamma[j];
-            meanD += dh; meanDH += dh * h; dgamma[j] += g * h; dbeta[j] += g;
+            meanD += dh; meanDH += dh * h;
+            if (dgamma) { dgamma[j] += g * h; dbeta[j] += g; }
         }
         meanD /= (float)d; meanDH /= (float)d;
         for (long j = 0; j < d; j++) {
             float dh = dy[r * d + j] * gamma[j];
             dx[r * d + j] = rstd[r] * (dh - meanD - xhat[r * d + j] * meanDH);
+        }
+    }
+}
+
+// The parameter half of the backward on its own, for the columns [j0, j0 + width): dγ += Σ
+// dy⊙x̂ and dβ += Σ dy over the rows, each column summed row after row with the same
+// operations as above, so that splitting the columns between threads changes no bit.
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static void layernorm_param_grads512(const float *dy, const float *xhat, long rows, long d, long j0, long width,
+                                     float *dgamma, float *dbeta) {
+    for (long j = j0; j < j0 + width; j += 64) {
+        __mmask16 k[4];
+        __m512 ag[4], ab[4];
+        for (int q = 0; q < 4; q++) {
+            long left = j0 + width - (j + 16 * q);
+            k[q] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+            ag[q] = _mm512_maskz_loadu_ps(k[q], dgamma + j + 16 * q);
+            ab[q] = _mm512_maskz_loadu_ps(k[q], dbeta + j + 16 * q);
+        }
+        for (long r = 0; r < rows; r++) {
+            const float *g = dy + r * d + j, *h = xhat + r * d + j;
+            for (int q = 0; q < 4; q++) {
+                __m512 vg = _mm512_maskz_loadu_ps(k[q], g + 16 * q), vh = _mm512_maskz_loadu_ps(k[q], h + 16 * q);
+                ag[q] = _mm512_fmadd_ps(vg, vh, ag[q]);
+                ab[q] = _mm512_add_ps(vg, ab[q]);
+            }
+        }
+        for (int q = 0; q < 4; q++) {
+            _mm512_mask_storeu_ps(dgamma + j + 16 * q, k[q], ag[q]);
+            _mm512_mask_storeu_ps(dbeta + j + 16 * q, k[q], ab[q]);
+        }
+    }
+}
+#endif
+
+void memento_layernorm_param_grads(const float *dy, const float *xhat, long rows, long d, long j0, long width,
+                                   float *dgamma, float *dbeta) {
+#if defined(__x86_64__)
+    if (use_avx512()) { layernorm_param_grads512(dy, xhat, rows, d, j0, width, dgamma, dbeta); return; }
+#endif
+    for (long r = 0; r < rows; r++) {
+        for (long j = j0; j < j0 + width; j++) {
+            float g = dy[r * d + j], h = xhat[r * d + j];
+            dgamma[j] += g * h; dbeta[j] += g;
         }
     }
 }

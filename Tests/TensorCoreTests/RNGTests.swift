@@ -98,4 +98,46 @@ struct RNGTests {
         #expect(s.shape == [2])
         #expect(s.scalars == [2, 0])
     }
+
+    /// The bulk draws (vectorised Philox blocks) are the scalar generator's draws exactly:
+    /// from every offset in a block, across block boundaries (and a carry into the high
+    /// counter word), on split streams, and the generator ends in the same state.
+    @Test func bulkDrawsMatchScalarDraws() {
+        for (seed, start) in [(UInt64(7), 0), (0xDEAD_BEEF_1234, 5), (3, 0xFFFF_FFF5)] as [(UInt64, UInt64)] {
+            var base = RNG(seed: seed)
+            base.block = start
+            var child = base
+            let split = child.split()
+            for generator in [base, split] {
+                for skip in 0..<5 {
+                    for count in [0, 1, 3, 4, 7, 63, 64, 65, 200, 1031] {
+                        var a = generator, b = generator
+                        for _ in 0..<skip { _ = a.nextUInt32(); _ = b.nextUInt32() }
+                        let scalar = (0..<count).map { _ in a.nextUInt32() }
+                        var bulk = [UInt32](repeating: 0, count: count)
+                        bulk.withUnsafeMutableBufferPointer { b.fill($0.baseAddress!, count: count) }
+                        #expect(bulk == scalar, "seed \(seed), skip \(skip), count \(count)")
+                        #expect(a.nextUInt32() == b.nextUInt32() && a.next() == b.next())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bulk Bernoulli draws (dropout's masks) are `bernoulli(p)` drawn one by one.
+    @Test func bulkBernoulliMatchesScalar() throws {
+        for p in [0.0, 0.1, 0.5, 0.9, 1.0, 1.0 / 3] {
+            for skip in 0..<5 {
+                for n in [1, 2, 3, 9000, 100_001] {  // the largest is drawn in parallel chunks
+                    var a = RNG(seed: 11), b = RNG(seed: 11)
+                    for _ in 0..<skip { _ = a.nextUInt32(); _ = b.nextUInt32() }
+                    let scalar = (0..<n).map { _ in a.bernoulli(p) ? Float(2.5) : 0 }
+                    let bulk = try Tensor.bernoulli([n], p: p, value: 2.5, rng: &b)
+                    #expect(bulk.scalars == scalar, "p \(p), skip \(skip), n \(n)")
+                    #expect(a.block == b.block && a.index == b.index && a.buffer == b.buffer)
+                    #expect(a.next() == b.next())
+                }
+            }
+        }
+    }
 }

@@ -1,7 +1,7 @@
 // The OpenBLAS shim of Memento, and the kernels written in C (vmath.c): the matrix-product
 // kernel most products use on AVX-512 CPUs (see BLAS.swift), attention for one (batch,
 // head) pair, the LSTM gate math, vectorised exp / sigmoid / tanh / GELU, layer norm, Adam,
-// and the FMA peak loop for benchmarks.
+// the FMA peak loop for benchmarks, and Philox blocks and Bernoulli masks in bulk (philox.c).
 //
 // OpenBLAS picks its compute kernel for the CPU once, when the library is loaded, reading
 // the environment variable OPENBLAS_CORETYPE. Version 0.3.21 (Debian 12) does not know
@@ -15,6 +15,7 @@
 #define MEMENTO_CBLAS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,9 +85,13 @@ void memento_adam_update(float *w, const float *g, float *m, float *v, long n, f
 /// Layer normalisation of `rows` rows of length d: y = x̂·γ + β, with x̂ and 1/σ saved.
 void memento_layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, float *xhat,
                                float *rstd, long rows, long d, float eps);
-/// Its backward pass: writes dx, adds into dγ and dβ.
+/// Its backward pass: writes dx, adds into dγ and dβ (unless dgamma is NULL).
 void memento_layernorm_backward(const float *dy, const float *xhat, const float *rstd, const float *gamma,
                                 float *dx, float *dgamma, float *dbeta, long rows, long d);
+/// Adds into dγ and dβ of the columns [j0, j0 + width) alone, summing each column over the
+/// rows in the same order and with the same operations as memento_layernorm_backward.
+void memento_layernorm_param_grads(const float *dy, const float *xhat, long rows, long d, long j0, long width,
+                                   float *dgamma, float *dbeta);
 /// C = β·C + bias + A·B for row-major A (m × k, row stride lda), B (k × n, ldb), C (ldc),
 /// without packing either (see vmath.c); `bias` (a row of n values added to every row of C)
 /// may be NULL. Returns 0 when the CPU lacks AVX-512 (the caller then uses OpenBLAS).
@@ -127,6 +132,17 @@ int memento_attention_forward(const float *q, const float *k, const float *v, lo
 int memento_attention_backward(const float *q, const float *k, const float *v, long ld, const float *p, const float *dy,
                                long ldy, long T, long hs, float scale, int causal, float *dq, float *dk, float *dv,
                                float *work);
+
+/// `count` Philox4x32-10 blocks (4 words each) of key (key0, key1) and stream `stream`, for
+/// the counters block, block + 1, …: exactly the blocks TensorCore's RNG produces one by one.
+void memento_philox_blocks(uint32_t key0, uint32_t key1, uint64_t block, uint64_t stream, long count, uint32_t *out);
+/// n Bernoulli draws from 2n words (each pair lo, hi one 64-bit number x): out[i] = value
+/// when x >> 11 < threshold, else 0.
+void memento_bernoulli_from_bits(const uint32_t *bits, long n, uint64_t threshold, float value, float *out);
+/// The same n draws from the generator's own words: those from word `offset` of block
+/// `block` on (two words a draw), so that any run of draws can be made on its own.
+void memento_bernoulli_philox(uint32_t key0, uint32_t key1, uint64_t stream, uint64_t block, long offset, long n,
+                              uint64_t threshold, float value, float *out);
 #ifdef __cplusplus
 }
 #endif

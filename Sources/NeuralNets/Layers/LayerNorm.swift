@@ -49,7 +49,16 @@ public final class LayerNorm: Module, Layer {
             let dgamma = Tensor.makeStorage(count: d), dbeta = Tensor.makeStorage(count: d)
             dgamma.elements.initialize(repeating: 0, count: d)
             dbeta.elements.initialize(repeating: 0, count: d)
-            memento_layernorm_backward(pdy, ph, pr, pg, dx.elements, dgamma.elements, dbeta.elements, rows, d)
+            // dx row by row, dγ and dβ column by column: both halves split between the threads
+            // without changing the order of any sum.
+            let pdx = dx.elements, pdg = dgamma.elements, pdb = dbeta.elements
+            Parallel.forChunks(rows, grain: Swift.max(1, (1 << 15) / d)) { range in
+                let o = range.lowerBound
+                memento_layernorm_backward(pdy + o * d, ph + o * d, pr + o, pg, pdx + o * d, nil, nil, range.count, d)
+            }
+            Parallel.forChunks(d, chunk: rows * d >= 1 << 15 ? 64 : d) { columns in
+                memento_layernorm_param_grads(pdy, ph, rows, d, columns.lowerBound, columns.count, pdg, pdb)
+            }
             withExtendedLifetime((g, xhat, rstd, gamma)) {}
             x.accumulateGradient(Tensor(filledStorage: dx, shape: x.shape))
             gamma.accumulateGradient(Tensor(filledStorage: dgamma, shape: [d]))

@@ -87,8 +87,8 @@ public final class Dropout: Module, Layer {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard isTraining, p > 0 else { return x }
-        let keep = try Tensor.bernoulli(x.shape, p: 1 - p, rng: &rng)
-        return try x * keep.scaled(by: Float(1 / (1 - p)))
+        let keep = try Tensor.bernoulli(x.shape, p: 1 - p, value: Float(1 / (1 - p)), rng: &rng)  // 0 or 1/(1 − p)
+        return try x * keep
     }
 }
 

@@ -172,6 +172,49 @@ public struct RNG: Sendable, RandomNumberGenerator {
         return lastPositive
     }
 
+    // MARK: - Bulk draws
+
+    /// Writes the next `count` 32-bit outputs to `out`: exactly what `count` calls of
+    /// `nextUInt32()` return, leaving the generator in the same state, but the whole blocks
+    /// in between computed in bulk (vectorised, CBLAS/philox.c).
+    public mutating func fill(_ out: UnsafeMutablePointer<UInt32>, count: Int) {
+        var done = 0
+        while done < count && index < 4 { out[done] = nextUInt32(); done += 1 }
+        let whole = (count - done) / 4
+        if whole > 0 {
+            memento_philox_blocks(key0, key1, block, stream, whole, out + done)
+            block &+= UInt64(whole)
+            done += 4 * whole
+        }
+        while done < count { out[done] = nextUInt32(); done += 1 }
+    }
+
+    /// n Bernoulli draws, as `bernoulli(p)` n times: out[i] is `value` for a true draw, else 0.
+    /// Draw i is the i-th pair of words from the generator's position on, so the draws are
+    /// made in parallel chunks and the generator ends where n scalar draws leave it.
+    public mutating func bernoulli(_ p: Double, count n: Int, value: Float, into out: UnsafeMutablePointer<Float>) {
+        guard n > 0 else { return }
+        // uniformDouble() < p, with uniformDouble() = k·2⁻⁵³ for the integer k = next() >> 11,
+        // holds exactly when k < ⌈p·2⁵³⌉ (p·2⁵³ is exact: a power-of-two scaling).
+        let threshold = UInt64((p * 0x1p53).rounded(.up))
+        // The next word is word `index` of block `block − 1` (the buffered one), or word 0 of
+        // `block` when the buffer is used up.
+        let (first, offset) = index < 4 ? (block &- 1, index) : (block, 0)
+        let (k0, k1, s) = (key0, key1, stream)
+        // Philox costs about as much as streaming the mask out: 2¹⁴ draws a chunk.
+        Parallel.forChunks(n, grain: 1 << 14) { r in
+            let position = offset + 2 * r.lowerBound
+            memento_bernoulli_philox(k0, k1, s, first &+ UInt64(position / 4), position % 4, r.count, threshold, value,
+                                     out + r.lowerBound)
+        }
+        // Leave the generator as n scalar draws would, its buffer the block that holds the
+        // last word drawn (word offset + 2n − 1 of `first`, 2n ≥ 2) and pointing after it.
+        let last = offset + 2 * n - 1
+        block = first &+ UInt64(last / 4)
+        refill()
+        index = last % 4 + 1
+    }
+
     // MARK: - Splitting
 
     /// A child generator on its own key, statistically independent of this one and of every
@@ -193,6 +236,7 @@ public struct RNG: Sendable, RandomNumberGenerator {
     }
 }
 
+import CBLAS
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

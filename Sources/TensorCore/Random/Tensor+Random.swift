@@ -23,13 +23,19 @@ extension Tensor {
         return t
     }
 
+    /// `value` with probability `p`, else 0 (the draws of `bernoulli(_:p:rng:)`, scaled:
+    /// dropout's mask 1/(1 − p) in one pass).
+    public static func bernoulli(_ shape: [Int], p: Double, value: Float, rng: inout RNG) throws -> Tensor {
+        guard p >= 0 && p <= 1 else { throw TensorError("bernoulli", "probability \(p) is outside [0, 1]") }
+        var t = try zeros(shape)
+        rng.bernoulli(p, count: t.count, value: value, into: t.mutablePointer())
+        return t
+    }
+
     /// 1 with probability `p`, else 0.
     public static func bernoulli(_ shape: [Int], p: Double, rng: inout RNG) throws -> Tensor {
         guard p >= 0 && p <= 1 else { throw TensorError("bernoulli", "probability \(p) is outside [0, 1]") }
-        var t = try zeros(shape)
-        let ptr = t.mutablePointer()
-        for i in 0..<t.count { ptr[i] = rng.bernoulli(p) ? 1 : 0 }
-        return t
+        return try bernoulli(shape, p: p, value: 1, rng: &rng)
     }
 
     /// Integers drawn uniformly from `low..<high`, as Float values.

@@ -68,6 +68,23 @@ struct AttentionTests {
         for (i, (a, b)) in zip(fused, ref).enumerated() { #expect(maxDiff(a, b) < 1e-4, "item \(i): \(maxDiff(a, b))") }
     }
 
+    /// Inputs large enough for the backward to be split between threads (rows for dx,
+    /// 64-column blocks for dγ and dβ, the last one partial at d = 100).
+    @Test func layerNormSplitBackwardMatchesReference() throws {
+        for d in [100, 128] {
+            let ln = try LayerNorm(d)
+            try ln.gamma.assign(randn([d], seed: 6))
+            try ln.beta.assign(randn([d], seed: 7))
+            let x = randn([6, 100, d], seed: 8)
+            let fused = try AttentionTests.grads(ln, x) { [try ln($0)] }
+            let ref = try AttentionTests.grads(ln, x) { [try LayerNorm.reference($0, ln.gamma.value, ln.beta.value)] }
+            for (i, (a, b)) in zip(fused, ref).enumerated() {
+                let scale = Swift.max(1, b.scalars.map { Swift.abs($0) }.max() ?? 0)
+                #expect(maxDiff(a, b) < 1e-4 * scale, "d \(d), item \(i): \(maxDiff(a, b))")
+            }
+        }
+    }
+
     @Test func gptShapesAndNames() throws {
         var rng = RNG(seed: 6)
         let gpt = try GPT(GPTConfig(vocabSize: 11, contextLength: 8, dModel: 16, heads: 4, layers: 2), rng: &rng)
