@@ -127,6 +127,16 @@ int memento_attention_forward(const float *q, const float *k, const float *v, lo
 int memento_attention_backward(const float *q, const float *k, const float *v, long ld, const float *p, const float *dy,
                                long ldy, long T, long hs, float scale, int causal, float *dq, float *dk, float *dv,
                                float *work);
+/// Attention of one batch row's n new queries over its KV cache (decode.c): query i, at
+/// position first + i, attends to positions 0 … first + i. Query i's heads sit side by side
+/// at q + i·ldq (head h at h·hs); the row's keys are transposed per head, element (h, d, t)
+/// at kt[(h·hs + d)·cap + t]; its values are position-major, value t at v + t·heads·hs.
+/// Writes y + i·ldy (heads side by side); `s` is scratch for first + n floats.
+void memento_decode_attention(const float *q, long ldq, const float *kt, const float *v, long cap, long heads, long hs,
+                              long first, long n, float scale, float *y, long ldy, float *s);
+/// p[j] = e^{(z[j] − max z)/τ} for j < n (p may not alias z); writes max z into `max` and
+/// returns Σ p.
+float memento_softmax_weights(const float *z, long n, float temperature, float *p, float *max);
 #ifdef __cplusplus
 }
 #endif
