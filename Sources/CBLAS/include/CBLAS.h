@@ -1,7 +1,8 @@
 // The OpenBLAS shim of Memento, and the kernels written in C (vmath.c): the matrix-product
 // kernel most products use on AVX-512 CPUs (see BLAS.swift), attention for one (batch,
 // head) pair, the LSTM gate math, vectorised exp / sigmoid / tanh / GELU, layer norm, Adam,
-// and the FMA peak loop for benchmarks.
+// and the FMA peak loop for benchmarks; the KV-cached decoder's attention and sampling
+// weights (decode.c).
 //
 // OpenBLAS picks its compute kernel for the CPU once, when the library is loaded, reading
 // the environment variable OPENBLAS_CORETYPE. Version 0.3.21 (Debian 12) does not know
