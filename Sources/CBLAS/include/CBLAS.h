@@ -1,7 +1,8 @@
 // The OpenBLAS shim of Memento, and the kernels written in C (vmath.c): the matrix-product
 // kernel most products use on AVX-512 CPUs (see BLAS.swift), attention for one (batch,
 // head) pair, the LSTM gate math, vectorised exp / sigmoid / tanh / GELU, layer norm, Adam,
-// the FMA peak loop for benchmarks, and Philox blocks and Bernoulli masks in bulk (philox.c).
+// the FMA peak loop for benchmarks; Philox blocks and Bernoulli masks in bulk (philox.c);
+// the KV-cached decoder's attention and sampling weights (decode.c).
 //
 // OpenBLAS picks its compute kernel for the CPU once, when the library is loaded, reading
 // the environment variable OPENBLAS_CORETYPE. Version 0.3.21 (Debian 12) does not know
@@ -143,6 +144,16 @@ void memento_bernoulli_from_bits(const uint32_t *bits, long n, uint64_t threshol
 /// `block` on (two words a draw), so that any run of draws can be made on its own.
 void memento_bernoulli_philox(uint32_t key0, uint32_t key1, uint64_t stream, uint64_t block, long offset, long n,
                               uint64_t threshold, float value, float *out);
+/// Attention of one batch row's n new queries over its KV cache (decode.c): query i, at
+/// position first + i, attends to positions 0 … first + i. Query i's heads sit side by side
+/// at q + i·ldq (head h at h·hs); the row's keys are transposed per head, element (h, d, t)
+/// at kt[(h·hs + d)·cap + t]; its values are position-major, value t at v + t·heads·hs.
+/// Writes y + i·ldy (heads side by side); `s` is scratch for first + n floats.
+void memento_decode_attention(const float *q, long ldq, const float *kt, const float *v, long cap, long heads, long hs,
+                              long first, long n, float scale, float *y, long ldy, float *s);
+/// p[j] = e^{(z[j] − max z)/τ} for j < n (p may not alias z); writes max z into `max` and
+/// returns Σ p.
+float memento_softmax_weights(const float *z, long n, float temperature, float *p, float *max);
 #ifdef __cplusplus
 }
 #endif

@@ -50,11 +50,27 @@ extension GPT {
         }
         var done = [Bool](repeating: false, count: b)
         var next = prompts.map { $0[block] }
-        let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: v)
-        defer { probabilities.deallocate() }
+        // Per row, for the step in flight: whether it draws a token, the uniform number it
+        // draws with, and the token and its log-probability. The numbers are drawn in row
+        // order before the step, as many as rows draw, so that the rows can be sampled on
+        // the threads that computed their logits and give the same tokens.
+        let drawing = UnsafeMutablePointer<Bool>.allocate(capacity: b)
+        let uniforms = UnsafeMutablePointer<Float>.allocate(capacity: b)
+        let drawn = UnsafeMutablePointer<Int>.allocate(capacity: b)
+        let drawnLogP = UnsafeMutablePointer<Float>.allocate(capacity: b)
+        let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: b * v)
+        defer { drawing.deallocate(); uniforms.deallocate(); drawn.deallocate(); drawnLogP.deallocate(); probabilities.deallocate() }
         var position = block  // the position of the tokens in `next`
         while true {
-            try dec.step(next, count: 1, cache: cache, logits: &logits)
+            for r in 0..<b {
+                drawing[r] = position + 1 >= prompts[r].count && !done[r]
+                if drawing[r] && sampling.temperature != 0 { uniforms[r] = rng.uniform() }
+            }
+            try dec.step(next, count: 1, cache: cache, logits: &logits) { rows, z in
+                for r in rows where drawing[r] {
+                    (drawn[r], drawnLogP[r]) = sampling.draw(z + r * v, count: v, probabilities: probabilities + r * v, uniform: uniforms[r])
+                }
+            }
             var anyActive = false
             for r in 0..<b {
                 let p = prompts[r]
@@ -64,11 +80,9 @@ extension GPT {
                     continue
                 }
                 if done[r] { next[r] = 0; continue }
-                let token = logits.withUnsafeBufferPointer { l in
-                    sampling.sample(l.baseAddress! + r * v, count: v, probabilities: probabilities, rng: &rng)
-                }
+                let token = drawn[r]
                 out.tokens[r].append(token)
-                out.logProbabilities[r].append(logits.withUnsafeBufferPointer { logSoftmax($0.baseAddress! + r * v, v, at: token) })
+                out.logProbabilities[r].append(drawnLogP[r])
                 if token == stopToken || out.tokens[r].count == maxNewTokens { done[r] = true } else { anyActive = true }
                 next[r] = token
             }
@@ -91,13 +105,3 @@ extension GPT {
         return try self(input).logSoftmax(axis: -1).gather(axis: 2, target).reshape([b, t - 1])  // [B, T−1, V] → [B, T−1]
     }
 }
-
-/// log softmax(z)[i] for one row of logits.
-func logSoftmax(_ z: UnsafePointer<Float>, _ v: Int, at i: Int) -> Float {
-    var m = -Float.infinity
-    for j in 0..<v { m = max(m, z[j]) }
-    var s: Float = 0
-    for j in 0..<v { s += Foundation.exp(z[j] - m) }
-    return z[i] - m - Foundation.log(s)
-}
-

@@ -2,9 +2,11 @@
 /// next token costs one position's work instead of a forward pass over the whole prefix
 /// (the "KV cache" of every fast Transformer sampler).
 ///
-/// Layout per layer: keys and values [B, capacity, C], the heads side by side in C as in
-/// the attention's qkv projection. `length` positions are filled; all rows of the batch
-/// advance together.
+/// Layout per layer: values [B, capacity, C], the heads side by side in C as in the
+/// attention's qkv projection; keys transposed within each row, [B, C, capacity], so that
+/// each head's keys are dimension-major with the positions contiguous (the scores of many
+/// positions are then vector multiply-adds, decode.c). `length` positions are filled; all
+/// rows of the batch advance together.
 public final class KVCache {
     public let batch: Int
     /// The most positions it holds (the model's context length at most).

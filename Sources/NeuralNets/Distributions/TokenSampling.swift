@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 import TensorCore
 
@@ -32,17 +33,23 @@ public struct SamplingOptions: Sendable, Equatable {
 
     /// Draws a token from one row of logits; `probabilities` is scratch space of the row's size.
     public func sample(_ logits: UnsafePointer<Float>, count v: Int, probabilities p: UnsafeMutablePointer<Float>, rng: inout RNG) -> Int {
+        draw(logits, count: v, probabilities: p, uniform: temperature == 0 ? 0 : rng.uniform()).token
+    }
+
+    /// Draws a token from one row of logits with `uniform` (in [0, 1), unused when greedy) as
+    /// the random number, and returns it with its log-probability under the model itself —
+    /// log softmax of the raw logits, whatever the temperature, top-k or top-p.
+    func draw(_ logits: UnsafePointer<Float>, count v: Int, probabilities p: UnsafeMutablePointer<Float>,
+              uniform: Float) -> (token: Int, logProbability: Float) {
+        var top: Float = 0
+        // log Σ_j e^{z_j − max z}, the normaliser of the log-probability.
+        let logNormaliser: Float? = temperature == 1 || temperature == 0 ? nil : Foundation.log(memento_softmax_weights(logits, v, 1, p, &top))
+        var total = memento_softmax_weights(logits, v, temperature == 0 ? 1 : temperature, p, &top)
+        let normaliser = logNormaliser ?? Foundation.log(total)
         if temperature == 0 {
             var best = 0
             for j in 1..<max(v, 1) where logits[j] > logits[best] { best = j }
-            return best
-        }
-        var m = -Float.infinity
-        for j in 0..<v { m = max(m, logits[j]) }
-        var total: Float = 0
-        for j in 0..<v {
-            p[j] = Foundation.exp((logits[j] - m) / temperature)
-            total += p[j]
+            return (best, logits[best] - top - normaliser)
         }
         if let topK, topK < v {
             // The k-th largest probability: everything below it is dropped (ties kept).
@@ -67,13 +74,13 @@ public struct SamplingOptions: Sendable, Equatable {
             for j in order[kept...] { p[j] = 0 }
             total = cumulative
         }
-        var u = rng.uniform() * total
+        var u = uniform * total
         var last = 0
         for j in 0..<v where p[j] > 0 {
             last = j
             u -= p[j]
-            if u < 0 { return j }
+            if u < 0 { return (j, logits[j] - top - normaliser) }
         }
-        return last
+        return (last, logits[last] - top - normaliser)
     }
 }
