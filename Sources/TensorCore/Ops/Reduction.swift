@@ -112,6 +112,9 @@ extension Tensor {
             po.initialize(repeating: pg[0], count: n)
         } else if g.count == n {
             po.initialize(from: pg, count: n)
+        } else if let w = shape.last, w > 1, g.shape == Array(shape.dropLast()) + [1] {
+            // One value per row (the gradient of a sum over the last axis).
+            for row in 0..<(n / w) { (po + row * w).initialize(repeating: pg[row], count: w) }
         } else {
             let sg = broadcastStrides(g.shape, to: shape)
             var o = 0
