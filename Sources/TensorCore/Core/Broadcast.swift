@@ -86,6 +86,14 @@ extension Tensor {
         } else if a.count == 1 && b.shape == outShape {
             let v = pa[0]
             Parallel.forChunks(n) { r in for i in r { po[i] = f(v, pb[i]) } }
+        } else if a.shape == outShape, let w = outShape.last, w > 1, b.shape == Array(outShape.dropLast()) + [1] {
+            // One value of b per row of a (x − max(x) along the last axis, as in logsumexp).
+            Parallel.forChunks(n / w, grain: Swift.max(1, (1 << 15) / w)) { rows in
+                for row in rows {
+                    let v = pb[row], base = row * w
+                    for k in 0..<w { po[base + k] = f(pa[base + k], v) }
+                }
+            }
         } else {
             let sa = broadcastStrides(a.shape, to: outShape)
             let sb = broadcastStrides(b.shape, to: outShape)

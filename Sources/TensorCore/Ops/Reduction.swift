@@ -80,11 +80,14 @@ extension Tensor {
         let out = TensorStorage.zeros(count: outer * inner)
         let po = out.pointer, px = pointer
         if inner == 1 {
-            for o in 0..<outer {
-                var acc: Float = 0
-                let row = px + o * r
-                for k in 0..<r { acc += row[k] }
-                po[o] = acc
+            // Rows in parallel; each row is summed in order, as on one thread.
+            Parallel.forChunks(outer, grain: Swift.max(1, (1 << 15) / Swift.max(r, 1))) { rows in
+                for o in rows {
+                    var acc: Float = 0
+                    let row = px + o * r
+                    for k in 0..<r { acc += row[k] }
+                    po[o] = acc
+                }
             }
         } else {
             for o in 0..<outer {
@@ -112,6 +115,9 @@ extension Tensor {
             po.initialize(repeating: pg[0], count: n)
         } else if g.count == n {
             po.initialize(from: pg, count: n)
+        } else if let w = shape.last, w > 1, g.shape == Array(shape.dropLast()) + [1] {
+            // One value per row (the gradient of a sum over the last axis).
+            for row in 0..<(n / w) { (po + row * w).initialize(repeating: pg[row], count: w) }
         } else {
             let sg = broadcastStrides(g.shape, to: shape)
             var o = 0
@@ -179,17 +185,22 @@ extension Tensor {
         let out = TensorStorage.make(count: outer * inner)
         var arg = [Int](repeating: 0, count: outer * inner)
         let po = out.pointer, px = pointer
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var best = px[o * r * inner + i], bestK = 0
-                for k in 1..<Swift.max(r, 1) {
-                    let v = px[(o * r + k) * inner + i]
-                    if isMax ? (v > best || (v.isNaN && !best.isNaN)) : (v < best || (v.isNaN && !best.isNaN)) {
-                        best = v; bestK = k
+        arg.withUnsafeMutableBufferPointer { pa in
+            let pa = pa.baseAddress!
+            Parallel.forChunks(outer, grain: Swift.max(1, (1 << 15) / Swift.max(r * inner, 1))) { rows in
+                for o in rows {
+                    for i in 0..<inner {
+                        var best = px[o * r * inner + i], bestK = 0
+                        for k in 1..<Swift.max(r, 1) {
+                            let v = px[(o * r + k) * inner + i]
+                            if isMax ? (v > best || (v.isNaN && !best.isNaN)) : (v < best || (v.isNaN && !best.isNaN)) {
+                                best = v; bestK = k
+                            }
+                        }
+                        po[o * inner + i] = best
+                        pa[o * inner + i] = bestK
                     }
                 }
-                po[o * inner + i] = best
-                arg[o * inner + i] = bestK
             }
         }
         withExtendedLifetime(self) {}

@@ -38,7 +38,13 @@ extension Tensor {
     public func square() -> Tensor { unary(.square, { $0 * $0 }, derivative: { x, _ in 2 * x }) }
     public func exp() -> Tensor {
         let storage = Tensor.kernelStorage(self) { memento_vexp($0, $1, $2) }
-        return withOutputRule(.exp, storage) { g, _, y in Tensor.gradTerm(g, y, y) { g, y, _ in g * y } }
+        return withOutputRule(.exp, storage) { g, _, y in
+            let dx = TensorStorage.make(count: y.count)
+            let pg = g.pointer, py = y.pointer, pd = dx.pointer
+            Parallel.forChunks(y.count) { r in for i in r { pd[i] = pg[i] * py[i] } }
+            withExtendedLifetime((y, g)) {}
+            return Tensor(storage: dx, shape: y.shape)
+        }
     }
     /// Natural logarithm.
     public func log() -> Tensor { unary(.log, { Foundation.log($0) }, derivative: { x, _ in 1 / x }) }
@@ -54,7 +60,21 @@ extension Tensor {
         let storage = Tensor.kernelStorage(self) { memento_vsigmoid($0, $1, $2) }
         return withOutputRule(.sigmoid, storage) { g, _, y in Tensor.gradTerm(g, y, y) { g, y, _ in g * y * (1 - y) } }
     }
-    public func relu() -> Tensor { unary(.relu, { $0 > 0 ? $0 : 0 }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
+    public func relu() -> Tensor {
+        // Written out rather than through `unary`: an MLP's activations are its largest
+        // element-wise tensors, and a loop without a closure call per element vectorises.
+        let out = TensorStorage.make(count: count)
+        let px = pointer, po = out.pointer
+        Parallel.forChunks(count) { r in for i in r { po[i] = px[i] > 0 ? px[i] : 0 } }
+        withExtendedLifetime(self) {}
+        return withOutputRule(.relu, out) { g, x, _ in
+            let dx = TensorStorage.make(count: x.count)
+            let pg = g.pointer, px = x.pointer, pd = dx.pointer
+            Parallel.forChunks(x.count) { r in for i in r { pd[i] = pg[i] * (px[i] > 0 ? 1 : 0) } }
+            withExtendedLifetime((x, g)) {}
+            return Tensor(storage: dx, shape: x.shape)
+        }
+    }
     /// max(x, slope · x).
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
         unary(.leakyRelu, { $0 > 0 ? $0 : slope * $0 }, derivative: { x, _ in x > 0 ? 1 : slope })
