@@ -15,12 +15,6 @@
 #include <immintrin.h>
 #endif
 
-static int decode_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) cached = memento_cpu_has_avx512();
-    return cached;
-}
-
 #if defined(__x86_64__)
 __attribute__((target("avx512f")))
 static inline __mmask16 tail_mask(long left) {
@@ -142,7 +136,7 @@ static float softmax_weights512(const float *z, long n, float temperature, float
 void memento_decode_attention(const float *q, long ldq, const float *kt, const float *v, long cap, long heads, long hs,
                               long first, long n, float scale, float *y, long ldy, float *s) {
 #if defined(__x86_64__)
-    if (decode_avx512()) {
+    if (memento_cpu_has_avx512()) {
         decode_attention512(q, ldq, kt, v, cap, heads, hs, first, n, scale, y, ldy, s);
         return;
     }
@@ -180,7 +174,7 @@ void memento_decode_attention(const float *q, long ldq, const float *kt, const f
 
 float memento_softmax_weights(const float *z, long n, float temperature, float *p, float *max) {
 #if defined(__x86_64__)
-    if (decode_avx512()) return softmax_weights512(z, n, temperature, p, max);
+    if (memento_cpu_has_avx512()) return softmax_weights512(z, n, temperature, p, max);
 #endif
     float top = -INFINITY;
     for (long j = 0; j < n; j++) top = z[j] > top ? z[j] : top;

@@ -92,17 +92,12 @@ static void philox16(uint32_t key0, uint32_t key1, uint64_t block, uint64_t stre
     }
 }
 
-static int philox_use_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) cached = memento_cpu_has_avx512();
-    return cached;
-}
 #endif
 
 void memento_philox_blocks(uint32_t key0, uint32_t key1, uint64_t block, uint64_t stream, long count, uint32_t *out) {
     long i = 0;
 #if defined(__x86_64__)
-    if (philox_use_avx512())
+    if (memento_cpu_has_avx512())
         for (; i + 16 <= count; i += 16) philox16(key0, key1, block + (uint64_t)i, stream, out + 4 * i);
 #endif
     for (; i < count; i++) philox_scalar(key0, key1, block + (uint64_t)i, stream, out + 4 * i);
@@ -127,7 +122,7 @@ static long bernoulli512(const uint32_t *bits, long n, uint64_t threshold, float
 void memento_bernoulli_from_bits(const uint32_t *bits, long n, uint64_t threshold, float value, float *out) {
     long i = 0;
 #if defined(__x86_64__)
-    if (philox_use_avx512()) i = bernoulli512(bits, n, threshold, value, out);
+    if (memento_cpu_has_avx512()) i = bernoulli512(bits, n, threshold, value, out);
 #endif
     for (; i < n; i++) {
         uint64_t x = (uint64_t)bits[2 * i] | ((uint64_t)bits[2 * i + 1] << 32);

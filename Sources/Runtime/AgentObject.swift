@@ -49,6 +49,18 @@ public class AgentObject: HostObject {
         try learner.greedyPolicy()
     }
 
+    /// The learner a previous `train` built, checked against the new environment, or a new
+    /// one built for it and kept.
+    func kept<L>(_ learner: inout L?, check: (L) throws -> Void, build: () throws -> L) throws -> L {
+        if let learner {
+            try check(learner)
+            return learner
+        }
+        let built = try build()
+        learner = built
+        return built
+    }
+
     /// The trained learner, or an error naming `method` that says to train first.
     func trained(_ method: String) throws -> any GreedyActing {
         guard let learner else { throw HostError("\(method): the agent has not been trained yet", help: ["call train(agent, on: env, steps: …) first"]) }

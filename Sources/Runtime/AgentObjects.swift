@@ -38,14 +38,7 @@ public final class AgentSpec: AgentObject {
 
     override func prepareTraining(on v: Value, interpreter: Interpreter) throws -> (Int, TrainingOptions) throws -> Run {
         let env = try anyEnvironment(v, "train: on:", interpreter)
-        let learner: any OffPolicyLearner
-        if let agent {
-            try agent.checkCompatible(with: env)
-            learner = agent
-        } else {
-            learner = try build(network, env)
-            agent = learner
-        }
+        let learner = try kept(&agent, check: { try $0.checkCompatible(with: env) }, build: { try build(network, env) })
         return { steps, options in try Algorithms.train(learner, on: env, steps: steps, options: options) }
     }
 }

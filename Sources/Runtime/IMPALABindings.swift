@@ -42,14 +42,7 @@ public final class DrivenAgentSpec: AgentObject {
             throw HostError("train: \(algorithm) steps \(copies) copies of \(env.name), but an environment written in the language cannot be copied (the copies would share one object)",
                             help: ["use a built-in environment, or n_actors: 1, n_envs: 1"])
         }
-        let learner: any GreedyActing
-        if let agent {
-            try agent.checkActs(in: env)
-            learner = agent
-        } else {
-            learner = try build(network, env)
-            agent = learner
-        }
+        let learner = try kept(&agent, check: { try $0.checkActs(in: env) }, build: { try build(network, env) })
         return { [drive] steps, options in try drive(learner, env, steps, options) }
     }
 }

@@ -84,13 +84,9 @@ public final class PolicyGradientSpec: AgentObject {
                             help: ["wrap it: train(agent, on: RL2Trial(\(env.name), episodes: 1), …)"])
         }
         let copies = try VectorEnvironment(made, autoresetMode: .sameStep)
-        if let agent {
-            try agent.checkCompatible(with: copies)
-            return (agent, copies)
-        }
-        let built = try PPO(network: network, critic: critic, environment: copies, config: config)
-        agent = built
-        return (built, copies)
+        let learner = try kept(&agent, check: { try $0.checkCompatible(with: copies) },
+                               build: { try PPO(network: network, critic: critic, environment: copies, config: config) })
+        return (learner, copies)
     }
 }
 
