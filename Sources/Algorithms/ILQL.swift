@@ -36,8 +36,11 @@ public struct ILQLConfig: Configurable {
     public var expectile: Float = 0.7
     /// β, how far decoding follows the advantage Q − V.
     public var beta: Float = 4
-    /// α, the weight of the conservative (CQL) term; 0 turns it off.
-    public var cqlWeight: Float = 0.01
+    /// α, the weight of the conservative (CQL) term; 0 (the default) turns it off. The term
+    /// is a cross-entropy of Q over the whole vocabulary at every action token; on lesson
+    /// 11's negotiation logs (2-layer critic, d_model 48) even α = 0.01 left Q where the
+    /// price is chosen blind to the seller's counter-offer, so it is opt-in.
+    public var cqlWeight: Float = 0
     /// The weight of the behaviour-cloning loss on the trunk.
     public var bcWeight: Float = 1
     /// AdamW's learning rate.
