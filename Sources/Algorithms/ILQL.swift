@@ -154,7 +154,7 @@ public final class ILQL: OfflineLearner {
     }
 
     /// The losses of one minibatch (each a scalar; `total` is what `learn` minimises).
-    struct Losses { var q, v, cql, total: Tensor; var bc: Tensor?; var meanQ: Tensor }
+    struct Losses { var q, v, total: Tensor; var cql, bc: Tensor?; var meanQ: Tensor }
 
     func losses(_ batch: DialogueBatch) throws -> Losses {
         let (b, t) = (batch.count, batch.length)
@@ -178,8 +178,15 @@ public final class ILQL: OfflineLearner {
         // The expectile loss averages over all B·T elements; the padded and non-action ones
         // are zeroed, so rescale to the mean over action positions.
         let vLoss = try expectileLoss((targetQ - v) * mask, tau: config.expectile) * (Float(b * t) / n.item())
-        let cql = try masked(q1All.logsumexp(axes: [2]) - q1a + q2All.logsumexp(axes: [2]) - q2a)
-        var total = try qLoss + vLoss + cql * config.cqlWeight
+        var total = try qLoss + vLoss
+        // The conservative term costs two log-sum-exps over the vocabulary at every position:
+        // computed only when it is on.
+        var cql: Tensor? = nil
+        if config.cqlWeight > 0 {
+            let c = try masked(q1All.logsumexp(axes: [2]) - q1a + q2All.logsumexp(axes: [2]) - q2a)
+            total = try total + c * config.cqlWeight
+            cql = c
+        }
         var bc: Tensor? = nil
         if !config.separateCritic || config.bcWeight > 0 {
             let hp = config.separateCritic ? try DialogueTokens.hidden(model.gpt, batch.inputs) : h
@@ -187,7 +194,7 @@ public final class ILQL: OfflineLearner {
             total = try total + l * config.bcWeight
             bc = l
         }
-        return Losses(q: qLoss, v: vLoss, cql: cql, total: total, bc: bc, meanQ: try masked(q1a))
+        return Losses(q: qLoss, v: vLoss, total: total, cql: cql, bc: bc, meanQ: try masked(q1a))
     }
 
     public func learn(metrics: inout [String: Double]) throws {
@@ -203,7 +210,7 @@ public final class ILQL: OfflineLearner {
         updateCount += 1
         metrics[Metric.qLoss] = Double(try l.q.item())
         metrics[Metric.valueLoss] = Double(try l.v.item())
-        metrics["losses/cql_loss"] = Double(try l.cql.item())
+        if let cql = l.cql { metrics["losses/cql_loss"] = Double(try cql.item()) }
         if let bc = l.bc { metrics["losses/bc_loss"] = Double(try bc.item()) }
         metrics[Metric.qValues] = Double(try l.meanQ.item())
     }

@@ -141,9 +141,16 @@ private func oneTurnData(count: Int = 100, tokenizer: String = CharacterTokenize
         #expect(n == 6)   // two dialogues, three tokens " a\n" or " b\n" each
         #expect(abs(Double(try l.q.item()) - qSum / n) < 1e-4)
         #expect(abs(Double(try l.v.item()) - vSum / n) < 1e-4)
-        #expect(abs(Double(try l.cql.item()) - cqlSum / n) < 1e-4)
-        let total = Double(try l.q.item() + l.v.item() + 0.5 * l.cql.item() + l.bc!.item())
+        #expect(abs(Double(try l.cql!.item()) - cqlSum / n) < 1e-4)
+        let total = Double(try l.q.item() + l.v.item() + 0.5 * l.cql!.item() + l.bc!.item())
         #expect(abs(Double(try l.total.item()) - total) < 1e-4)
+
+        // With the conservative term off (the default) it is neither computed nor added.
+        config.cqlWeight = 0
+        let off = try ILQL(model: tinyModel(), data: oneTurnData(count: 5), config: config)
+        let lo = try off.losses(DialogueTokens.batch(off.rows, [0, 1]))
+        #expect(lo.cql == nil)
+        #expect(abs(Double(try lo.total.item() - lo.q.item() - lo.v.item() - lo.bc!.item())) < 1e-5)
     }
 
     @Test func decodingShiftsTheLogitsByTheAdvantage() throws {

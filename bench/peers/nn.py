@@ -177,7 +177,7 @@ def main():
         calls, secs = timed(generate)
         return calls * batch * new_tokens / secs
 
-    def ilql_case(vocab=146, ctx=64, d=48, heads=2, layers=2, batch=32, length=57, gamma=0.99, tau=0.7, cql=0.1, hidden=96):
+    def ilql_case(vocab=148, ctx=64, d=48, heads=2, layers=2, batch=32, length=57, gamma=0.99, tau=0.75, cql=0.0, hidden=96):
         # ILQL's update as lesson 11 runs it: the critic's own GPT trunk (the policy, the BC
         # model, is not trained), two Q-heads and a V-head that are MLPs (d -> 96 -> out) on
         # its last hidden states, Polyak-averaged target Q-heads (rate 0.2), on a fixed batch
@@ -217,8 +217,9 @@ def main():
             q_loss = (((q1a - backup) ** 2 + (q2a - backup) ** 2) * mask).sum() / n
             u = tq - v
             v_loss = ((torch.where(u < 0, 1 - tau, tau) * u * u) * mask).sum() / n
-            cql_loss = ((q1all.logsumexp(-1) - q1a + q2all.logsumexp(-1) - q2a) * mask).sum() / n
-            loss = q_loss + v_loss + cql * cql_loss
+            loss = q_loss + v_loss
+            if cql > 0:   # the conservative term, off in the lesson (and then not computed, as in Memento)
+                loss = loss + cql * ((q1all.logsumexp(-1) - q1a + q2all.logsumexp(-1) - q2a) * mask).sum() / n
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
