@@ -6,10 +6,11 @@ import NeuralNets
 import TensorCore
 
 // Offline RL for language in scripts: logged dialogues (`negotiation_dialogues`,
-// `load_dialogues`, `data.filter_top`, `data.save`), behaviour cloning of them
-// (`fine_tune`), `ILQL` and the CHAI-style reranker (`CHAI`), declared by their configs'
-// field tables, and `negotiate(speaker, episodes:)`, which plays any of them (or a
-// language model, or a script function) against the seller.
+// `twenty_questions_dialogues`, `load_dialogues`, `data.filter_top`, `data.save`),
+// behaviour cloning of them (`fine_tune`), `ILQL` and the CHAI-style reranker (`CHAI`),
+// declared by their configs' field tables, and `negotiate(speaker, episodes:)` and
+// `play_twenty_questions(speaker, episodes:)`, which play any of them (or a language
+// model, or a script function) against the seller or the user.
 
 /// A `DialogueDataset` in the language.
 final class DialogueDataObject: HostObject {
@@ -157,7 +158,7 @@ extension Runtime {
         }
         func dialogues(_ v: Value, _ who: String) throws -> DialogueDataset {
             guard case .host(let d as DialogueDataObject) = v else {
-                throw HostError("\(who) needs dialogues (from negotiation_dialogues or load_dialogues), got \(v.typeName)")
+                throw HostError("\(who) needs dialogues (from negotiation_dialogues, twenty_questions_dialogues or load_dialogues), got \(v.typeName)")
             }
             return d.data
         }
@@ -218,15 +219,13 @@ extension Runtime {
             return CHAIObject(try CHAIReranker(proposal: languageModel(a[0], "CHAI"), critic: critic.ilql, config: c), session: session)
         }
 
-        def("negotiate", ["speaker", NativeParameter("episodes", default: .int(200)), NativeParameter("seed", default: .int(100_000)),
-                          NativeParameter("rounds", default: .int(3)), NativeParameter("temperature", default: .float(1)),
-                          NativeParameter("beta", default: .nil)],
-            doc: "negotiate(speaker, episodes: 200, seed: 100000, temperature: 1, beta: nil): the speaker (a LanguageModel, ILQL, CHAI, or fn(texts) -> utterances) plays the buyer; returns the dialogues.") { a, it in
-            let task = try NegotiationDialogue(rounds: a[3].toInt("negotiate: rounds"))
-            let episodes = try a[1].toInt("negotiate: episodes"), seed = UInt64(truncatingIfNeeded: try a[2].toInt("negotiate: seed"))
-            let temperature = try a[4].toFloat("negotiate: temperature")
-            guard temperature >= 0 else { throw HostError("negotiate: temperature must be >= 0, got \(temperature)") }
-            let beta: Float? = a[5].isNil ? nil : try a[5].toFloat("negotiate: beta")
+        /// `task` played by the speaker of a call `who` (arguments: speaker, episodes, seed, …,
+        /// temperature at `t`, beta at `t + 1`).
+        func playText<T: TextDialogue>(_ task: T, _ who: String, _ a: Arguments, temperature t: Int, interpreter it: Interpreter) throws -> Value {
+            let episodes = try a[1].toInt("\(who): episodes"), seed = UInt64(truncatingIfNeeded: try a[2].toInt("\(who): seed"))
+            let temperature = try a[t].toFloat("\(who): temperature")
+            guard temperature >= 0 else { throw HostError("\(who): temperature must be >= 0, got \(temperature)") }
+            let beta: Float? = a[t + 1].isNil ? nil : try a[t + 1].toFloat("\(who): beta")
             let speaker = a[0]
             let name: String, tokenizer: String
             switch speaker {
@@ -234,14 +233,14 @@ extension Runtime {
             case .host(let l as ILQLObject): (name, tokenizer) = ("ILQL", l.ilql.model.tokenizer.name)
             case .host(let c as CHAIObject): (name, tokenizer) = ("CHAI(N = \(c.chai.config.candidates))", c.chai.proposal.tokenizer.name)
             case .function, .native, .boundMethod: (name, tokenizer) = ("script", "text")
-            default: throw HostError("negotiate: the speaker must be a LanguageModel, ILQL, CHAI or fn(texts) -> utterances, got \(speaker.typeName)")
+            default: throw HostError("\(who): the speaker must be a LanguageModel, ILQL, CHAI or fn(texts) -> utterances, got \(speaker.typeName)")
             }
-            if beta != nil, !(speaker.host is ILQLObject) { throw HostError("negotiate: beta is for an ILQL speaker") }
+            if beta != nil, !(speaker.host is ILQLObject) { throw HostError("\(who): beta is for an ILQL speaker") }
             // A value learned on another task's logs means nothing here.
             if let critic = (speaker.host as? ILQLObject)?.ilql ?? (speaker.host as? CHAIObject)?.chai.critic {
-                try critic.dataset.checkCompatible(environment: task.environmentName, tokenizer: critic.model.tokenizer.name, component: "negotiate")
+                try critic.dataset.checkCompatible(environment: task.environmentName, tokenizer: critic.model.tokenizer.name, component: who)
             }
-            let data = try task.play(episodes: episodes, seed: seed, policy: name, tokenizer: tokenizer) { texts in
+            let data = try task.play(episodes: episodes, seed: seed, policy: name, tokenizer: tokenizer) { (texts: [String]) in
                 switch speaker {
                 case .host(let m as LanguageModelObject):
                     return try sampleUtterances(of: m.model, after: texts, temperature: temperature, rng: &session.rng)
@@ -250,10 +249,43 @@ extension Runtime {
                 case .host(let c as CHAIObject):
                     return try c.chai.utterances(after: texts, rng: &session.rng)
                 default:
-                    return try stringList(try it.call(speaker, [.array(texts.map { .str($0) })]), "negotiate: the speaker's utterances")
+                    return try stringList(try it.call(speaker, [.array(texts.map { .str($0) })]), "\(who): the speaker's utterances")
                 }
             }
             return .host(DialogueDataObject(data, session: session))
+        }
+
+        def("negotiate", ["speaker", NativeParameter("episodes", default: .int(200)), NativeParameter("seed", default: .int(100_000)),
+                          NativeParameter("rounds", default: .int(3)), NativeParameter("temperature", default: .float(1)),
+                          NativeParameter("beta", default: .nil)],
+            doc: "negotiate(speaker, episodes: 200, seed: 100000, temperature: 1, beta: nil): the speaker (a LanguageModel, ILQL, CHAI, or fn(texts) -> utterances) plays the buyer; returns the dialogues.") { a, it in
+            try playText(NegotiationDialogue(rounds: a[3].toInt("negotiate: rounds")), "negotiate", a, temperature: 4, interpreter: it)
+        }
+        def("twenty_questions_dialogues", ["tokenizer", NativeParameter("episodes", default: .int(1000)), NativeParameter("seed", default: .int(0)),
+                                           NativeParameter("items", default: .int(8)), NativeParameter("turns", default: .int(4)),
+                                           NativeParameter("policies", default: .nil)],
+            doc: "twenty_questions_dialogues(tokenizer, episodes: 1000, seed: 0, items: 8, turns: 4, policies: [\"guesser\", \"asker\", \"reader\"]): logged games of twenty questions in text, from scripted askers in turn, recorded for the tokenizer.") { a, _ in
+            let task = try TwentyQuestionsDialogue(items: a[3].toInt("twenty_questions_dialogues: items"), turns: a[4].toInt("twenty_questions_dialogues: turns"))
+            var policies = TwentyQuestionsDialogue.DataPolicy.allCases
+            if !a[5].isNil {
+                policies = try stringList(a[5], "twenty_questions_dialogues: policies").map { p in
+                    guard let x = TwentyQuestionsDialogue.DataPolicy(rawValue: p) else {
+                        throw HostError("twenty_questions_dialogues: no data policy \"\(p)\"", help: ["the policies: " + TwentyQuestionsDialogue.DataPolicy.allCases.map(\.rawValue).joined(separator: ", ")])
+                    }
+                    return x
+                }
+            }
+            let data = try task.collect(episodes: a[1].toInt("twenty_questions_dialogues: episodes"), policies: policies,
+                                        seed: UInt64(truncatingIfNeeded: try a[2].toInt("twenty_questions_dialogues: seed")),
+                                        tokenizer: tokenizerName(a[0], "twenty_questions_dialogues"))
+            return .host(DialogueDataObject(data, session: session))
+        }
+        def("play_twenty_questions", ["speaker", NativeParameter("episodes", default: .int(200)), NativeParameter("seed", default: .int(100_000)),
+                                      NativeParameter("items", default: .int(8)), NativeParameter("turns", default: .int(4)),
+                                      NativeParameter("temperature", default: .float(1)), NativeParameter("beta", default: .nil)],
+            doc: "play_twenty_questions(speaker, episodes: 200, seed: 100000, items: 8, turns: 4, temperature: 1, beta: nil): the speaker (a LanguageModel, ILQL, CHAI, or fn(texts) -> utterances) asks and guesses; returns the dialogues.") { a, it in
+            let task = try TwentyQuestionsDialogue(items: a[3].toInt("play_twenty_questions: items"), turns: a[4].toInt("play_twenty_questions: turns"))
+            return try playText(task, "play_twenty_questions", a, temperature: 5, interpreter: it)
         }
 
         // train(ilql, updates: n): ILQL through the offline driver; every other call goes to

@@ -17,7 +17,7 @@ import TensorCore
 ///
 /// **Success** is a deal at most `successMargin` (10) above the seller's hidden reserve: a
 /// good deal, which needs the buyer to read the reserve from the seller's counter-offer.
-public struct NegotiationDialogue: Sendable {
+public struct NegotiationDialogue: TextDialogue {
     /// The environment's offers per dialogue (3: short dialogues fit a small model's context).
     public let rounds: Int
     public let successMargin: Int
@@ -32,76 +32,28 @@ public struct NegotiationDialogue: Sendable {
 
     /// The environment's name, as datasets record it.
     public var environmentName: String { "NegotiationDialogue(\(prototype.name), rounds: \(rounds))" }
+    public var speakers: (environment: String, agent: String) { ("seller", "buyer") }
+    public func makeEnvironment() throws -> Negotiation { prototype }
+    public func opening(_ env: Negotiation, info: Info) -> String { env.lastMessage }
+    public func reply(_ env: Negotiation, step: StepResult) -> String { env.lastMessage }
+    public func action(for utterance: String, in env: Negotiation) -> Int? { Self.action(for: utterance, ask: env.ask) }
 
-    /// The seller's message as the context of the buyer's next turn.
-    static func context(_ message: String) -> String { "seller: \(message)\nbuyer:" }
+    /// A deal at most `successMargin` above the reserve.
+    public func succeeded(before: Negotiation, action: Int, after: Negotiation, step: StepResult) -> Bool {
+        let price = action == Negotiation.acceptAction ? before.ask : (action < Negotiation.offers.count ? Negotiation.offers[action] : nil)
+        guard after.lastMessage.hasPrefix("deal"), let p = price else { return false }
+        return p <= after.reserve + successMargin
+    }
 
     /// The action an utterance stands for, or nil when the seller cannot read it.
     public static func action(for utterance: String, ask: Int) -> Int? {
-        var s = Substring(utterance)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == "\n" || s.last == " " { s = s.dropLast() }
+        let s = trimmedUtterance(utterance)
         if s == "no thanks, bye." { return Negotiation.walkAwayAction }
         if s == "ok, \(ask) it is." { return Negotiation.acceptAction }
         if s.hasPrefix("i offer "), s.hasSuffix("."), let n = Int(s.dropFirst(8).dropLast()), let i = Negotiation.offers.firstIndex(of: n) {
             return i
         }
         return nil
-    }
-
-    // MARK: - Playing
-
-    /// Plays `episodes` dialogues side by side: `speaker` gets the dialogue so far of every
-    /// dialogue still running (ending with "buyer:") and returns one utterance each. Episode
-    /// e starts from `reset(seed: seed + e)`, so every speaker meets the same sellers.
-    public func play(episodes: Int, seed: UInt64, policy: String, tokenizer: String,
-                     speaker: ([String]) throws -> [String]) throws -> DialogueDataset {
-        guard episodes >= 1 else { throw AlgorithmError("NegotiationDialogue", "episodes must be at least 1, got \(episodes)") }
-        var envs = [Negotiation](repeating: prototype, count: episodes)
-        var obs = [Float](repeating: 0, count: prototype.observationSize)
-        var turns = [[DialogueDataset.Turn]](repeating: [], count: episodes)
-        var history = [String](repeating: "", count: episodes)
-        var contexts = [String](repeating: "", count: episodes)
-        var closing = [String?](repeating: nil, count: episodes)
-        var success = [Bool](repeating: false, count: episodes)
-        for e in 0..<episodes {
-            _ = try envs[e].reset(seed: seed &+ UInt64(e), into: &obs)
-            contexts[e] = Self.context(envs[e].lastMessage)
-        }
-        while true {
-            let running = (0..<episodes).filter { closing[$0] == nil }
-            if running.isEmpty { break }
-            let said = try speaker(running.map { history[$0] + contexts[$0] })
-            guard said.count == running.count else {
-                throw AlgorithmError("NegotiationDialogue", "the speaker returned \(said.count) utterances for \(running.count) dialogues")
-            }
-            for (k, e) in running.enumerated() {
-                let utterance = said[k]
-                guard let a = Self.action(for: utterance, ask: envs[e].ask) else {
-                    turns[e].append(.init(context: contexts[e], utterance: utterance, reward: 0))
-                    history[e] += contexts[e] + utterance
-                    closing[e] = "seller: i do not understand. bye.\n"
-                    continue
-                }
-                let price = a == Negotiation.acceptAction ? envs[e].ask : (a < Negotiation.offers.count ? Negotiation.offers[a] : nil)
-                let step = try envs[e].step(a, into: &obs)
-                turns[e].append(.init(context: contexts[e], utterance: utterance, reward: Float(step.reward)))
-                history[e] += contexts[e] + utterance
-                if step.done {
-                    closing[e] = "seller: \(envs[e].lastMessage)\n"
-                    if envs[e].lastMessage.hasPrefix("deal"), let p = price, p <= envs[e].reserve + successMargin {
-                        success[e] = true
-                    }
-                } else {
-                    contexts[e] = Self.context(envs[e].lastMessage)
-                }
-            }
-        }
-        var data = DialogueDataset(environment: environmentName, tokenizer: tokenizer)
-        for e in 0..<episodes {
-            try data.append(.init(turns: turns[e], closing: closing[e]!, policy: policy, success: success[e]))
-        }
-        return data
     }
 
     // MARK: - Logged data
