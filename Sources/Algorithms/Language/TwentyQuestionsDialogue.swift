@@ -24,6 +24,7 @@ public struct TwentyQuestionsDialogue: TextDialogue {
     let prototype: TwentyQuestions
 
     public init(items: Int = 8, turns: Int = 4) throws {
+        guard turns >= 1 else { throw AlgorithmError("TwentyQuestionsDialogue", "turns must be at least 1, got \(turns)") }
         prototype = try TwentyQuestions(items: items, maxTurns: turns)
         self.items = items
         self.turns = turns
