@@ -208,3 +208,19 @@ struct DRQNSettingsProbe {
     init(_ values: [(name: String, value: FieldValue)]) { self.values = values }
     func value(_ name: String) -> FieldValue? { values.first { $0.name == name }?.value }
 }
+
+@Suite("Logged dialogues in scripts") struct DialogueBindingTests {
+    @Test func perDialogueListsAreFreshCopies() throws {
+        let (it, _) = makeRuntime()
+        let run = it.run(source: """
+            let logs = twenty_questions_dialogues(Tokenizer(kind: "character"), episodes: 6, seed: 2)
+            let p = logs.policies
+            p.append("extra")
+            let n = len(logs.policies)
+            let first = logs.policies[0]
+            """, path: "t.mem")
+        #expect(run.isEmpty)
+        #expect(it.globals["n"].flatMap { if case .int(let i) = $0 { i } else { nil } } == 6)
+        #expect(it.globals["first"].flatMap { if case .string(let s) = $0 { s.value } else { nil } } == "guesser")
+    }
+}
