@@ -14,8 +14,9 @@ import TensorCore
 
 /// A `TrajectoryDataset` in the language.
 final class DatasetObject: HostObject {
-    var data: TrajectoryDataset
+    let data: TrajectoryDataset
     let session: Session
+    private let lists = CachedLists()
     init(_ data: TrajectoryDataset, session: Session) {
         self.data = data
         self.session = session
@@ -38,19 +39,19 @@ final class DatasetObject: HostObject {
         switch name {
         case "steps": return .int(d.count)
         case "episodes": return .int(d.episodeCount)
-        case "returns": return .array(d.episodeReturns.map { .float($0) })
+        case "returns": return lists.list(name) { d.episodeReturns.map { .float($0) } }
         case "environment": return .str(d.environment)
         case "observation_size": return .int(d.observationSize)
         case "action_count": return d.actionCount.map { .int($0) } ?? .nil
         case "observations": return .host(TensorObject(try Tensor(d.observations, shape: [d.count, d.observationSize])))
         case "actions":
-            if d.actionCount != nil { return .array(d.actions.map { .int(Int($0)) }) }
+            if d.actionCount != nil { return lists.list(name) { d.actions.map { .int(Int($0)) } } }
             return .host(TensorObject(try Tensor(d.actions, shape: [d.count, d.actionSize])))
-        case "rewards": return .array(d.rewards.map { .float(Double($0)) })
-        case "terminals": return .array(d.terminals.map { .bool($0) })
-        case "timesteps": return .array(d.timesteps.map { .int($0) })
-        case "returns_to_go": return .array(d.returnsToGo.map { .float(Double($0)) })
-        case "episode_starts": return .array(d.episodeStarts.map { .int($0) })
+        case "rewards": return lists.list(name) { d.rewards.map { .float(Double($0)) } }
+        case "terminals": return lists.list(name) { d.terminals.map { .bool($0) } }
+        case "timesteps": return lists.list(name) { d.timesteps.map { .int($0) } }
+        case "returns_to_go": return lists.list(name) { d.returnsToGo.map { .float(Double($0)) } }
+        case "episode_starts": return lists.list(name) { d.episodeStarts.map { .int($0) } }
         case "filter_top":
             return .native(NativeFunction("filter_top", parameters: ["fraction"],
                                           doc: "data.filter_top(0.1): the 10% of episodes with the highest returns (the data of %BC).") { a, _ in

@@ -31,25 +31,18 @@ final class DialogueDataObject: HostObject {
         ["count", "returns", "mean_return", "success_rate", "successes", "texts", "policies", "environment", "tokenizer", "filter_top", "save", "perplexity"]
     }
 
-    // The items of the per-dialogue lists, built once: a script indexes them in loops
-    // (`logs.policies[i]` for every i), and the dialogues never change. Each access still
-    // returns a list of its own (sharing the items until written), so a script that
-    // appends to one does not change the next.
-    private lazy var returnItems: [Value] = data.returns.map { .float(Double($0)) }
-    private lazy var successItems: [Value] = data.dialogues.map { .bool($0.success) }
-    private lazy var textItems: [Value] = data.dialogues.map { .str($0.text) }
-    private lazy var policyItems: [Value] = data.dialogues.map { .str($0.policy) }
+    private let lists = CachedLists()
 
     override func getMember(_ name: String, interpreter: Interpreter) throws -> Value? {
         let d = data
         switch name {
         case "count": return .int(d.count)
-        case "returns": return .array(returnItems)
+        case "returns": return lists.list(name) { d.returns.map { .float(Double($0)) } }
         case "mean_return": return .float(meanReturn)
         case "success_rate": return .float(d.successRate)
-        case "successes": return .array(successItems)
-        case "texts": return .array(textItems)
-        case "policies": return .array(policyItems)
+        case "successes": return lists.list(name) { d.dialogues.map { .bool($0.success) } }
+        case "texts": return lists.list(name) { d.dialogues.map { .str($0.text) } }
+        case "policies": return lists.list(name) { d.dialogues.map { .str($0.policy) } }
         case "environment": return .str(d.environment)
         case "tokenizer": return .str(d.tokenizer)
         case "filter_top":

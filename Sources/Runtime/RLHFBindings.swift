@@ -70,6 +70,7 @@ final class LabellerObject: HostObject {
 final class ComparisonsObject: HostObject {
     let data: ComparisonDataset
     let session: Session
+    private let lists = CachedLists()
     init(_ data: ComparisonDataset, session: Session) {
         self.data = data
         self.session = session
@@ -84,9 +85,9 @@ final class ComparisonsObject: HostObject {
         case "count": return .int(data.count)
         case "size": return .int(data.size)
         case "prompt": return .str(data.prompt)
-        case "texts": return .array(data.texts.map { .str($0) })
+        case "texts": return lists.list(name) { data.texts.map { .str($0) } }
         case "comparisons": return .array(data.comparisons.map { .array($0.map { .int($0) }) })
-        case "chosen": return .array(data.chosen.map { .int($0) })
+        case "chosen": return lists.list(name) { data.chosen.map { .int($0) } }
         case "split":
             return .native(NativeFunction("split", parameters: [NativeParameter("held_out", default: .float(0.2))],
                                           doc: "data.split(held_out: 0.2): a record (train, held_out) of the first and last comparisons.") { [self] a, _ in
