@@ -180,15 +180,7 @@ extension Runtime {
                                       NativeParameter("rounds", default: .int(3)), NativeParameter("policies", default: .nil)],
             doc: "negotiation_dialogues(tokenizer, episodes: 1000, seed: 0, rounds: 3, policies: [\"overpayer\", \"lowballer\", \"prober\", \"guesser\"]): logged negotiations in text, from scripted buyers in turn, recorded for the tokenizer.") { a, _ in
             let task = try NegotiationDialogue(rounds: a[3].toInt("negotiation_dialogues: rounds"))
-            var policies = NegotiationDialogue.DataPolicy.allCases
-            if !a[4].isNil {
-                policies = try stringList(a[4], "negotiation_dialogues: policies").map { p in
-                    guard let x = NegotiationDialogue.DataPolicy(rawValue: p) else {
-                        throw HostError("negotiation_dialogues: no data policy \"\(p)\"", help: ["the policies: " + NegotiationDialogue.DataPolicy.allCases.map(\.rawValue).joined(separator: ", ")])
-                    }
-                    return x
-                }
-            }
+            let policies: [NegotiationDialogue.DataPolicy] = try namedCases(a[4], "negotiation_dialogues", parameter: "policies", unknown: "no data policy", known: "the policies")
             let data = try task.collect(episodes: a[1].toInt("negotiation_dialogues: episodes"), policies: policies,
                                         seed: UInt64(truncatingIfNeeded: try a[2].toInt("negotiation_dialogues: seed")),
                                         tokenizer: tokenizerName(a[0], "negotiation_dialogues"))
@@ -268,15 +260,7 @@ extension Runtime {
                                            NativeParameter("policies", default: .nil)],
             doc: "twenty_questions_dialogues(tokenizer, episodes: 1000, seed: 0, items: 8, turns: 4, policies: [\"guesser\", \"asker\", \"reader\"]): logged games of twenty questions in text, from scripted askers in turn, recorded for the tokenizer.") { a, _ in
             let task = try TwentyQuestionsDialogue(items: a[3].toInt("twenty_questions_dialogues: items"), turns: a[4].toInt("twenty_questions_dialogues: turns"))
-            var policies = TwentyQuestionsDialogue.DataPolicy.allCases
-            if !a[5].isNil {
-                policies = try stringList(a[5], "twenty_questions_dialogues: policies").map { p in
-                    guard let x = TwentyQuestionsDialogue.DataPolicy(rawValue: p) else {
-                        throw HostError("twenty_questions_dialogues: no data policy \"\(p)\"", help: ["the policies: " + TwentyQuestionsDialogue.DataPolicy.allCases.map(\.rawValue).joined(separator: ", ")])
-                    }
-                    return x
-                }
-            }
+            let policies: [TwentyQuestionsDialogue.DataPolicy] = try namedCases(a[5], "twenty_questions_dialogues", parameter: "policies", unknown: "no data policy", known: "the policies")
             let data = try task.collect(episodes: a[1].toInt("twenty_questions_dialogues: episodes"), policies: policies,
                                         seed: UInt64(truncatingIfNeeded: try a[2].toInt("twenty_questions_dialogues: seed")),
                                         tokenizer: tokenizerName(a[0], "twenty_questions_dialogues"))

@@ -102,22 +102,11 @@ public struct NegotiationDialogue: TextDialogue {
     /// `episodes` logged dialogues, each from one of `policies` in turn (episode e from
     /// `reset(seed: seed + e)`), recorded for `tokenizer`.
     public func collect(episodes: Int, policies: [DataPolicy] = DataPolicy.allCases, seed: UInt64, tokenizer: String) throws -> DialogueDataset {
-        guard !policies.isEmpty else { throw AlgorithmError("NegotiationDialogue", "needs at least one data policy") }
-        guard episodes >= 1 else { throw AlgorithmError("NegotiationDialogue", "episodes must be at least 1, got \(episodes)") }
-        var data = DialogueDataset(environment: environmentName, tokenizer: tokenizer)
-        var rng = RNG(seed: seed &+ 0xD1A)
-        for e in 0..<episodes {
-            let p = policies[e % policies.count]
-            // One dialogue at a time: the speaker reads the turn and the ask from the text.
-            let one = try play(episodes: 1, seed: seed &+ UInt64(e), policy: p.rawValue, tokenizer: tokenizer) { texts in
-                texts.map { text in
-                    let turn = text.components(separatedBy: "buyer:").count - 2
-                    let ask = Int(text.split(separator: " ").last.map { $0.dropLast(8) } ?? "") ?? 100
-                    return p.utterance(turn: turn, ask: ask, rng: &rng)
-                }
-            }
-            try data.append(one.dialogues[0])
+        // The scripted buyers read the turn and the seller's ask from the text.
+        try collect(episodes: episodes, policies: policies, seed: seed, salt: 0xD1A, tokenizer: tokenizer) { p, text, _, rng in
+            let turn = text.components(separatedBy: "buyer:").count - 2
+            let ask = Int(text.split(separator: " ").last.map { $0.dropLast(8) } ?? "") ?? 100
+            return p.utterance(turn: turn, ask: ask, rng: &rng)
         }
-        return data
     }
 }

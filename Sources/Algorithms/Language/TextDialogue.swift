@@ -94,6 +94,31 @@ extension TextDialogue {
     }
 }
 
+extension TextDialogue {
+    /// `episodes` logged dialogues, each from one of the scripted `policies` in turn
+    /// (episode e from `reset(seed: seed + e)`), recorded for `tokenizer`. The policies
+    /// share one generator, seeded from `seed` and `salt`; `utterance` gives a policy's next
+    /// utterance from the dialogue so far and its environment.
+    func collect<Policy: RawRepresentable>(episodes: Int, policies: [Policy], seed: UInt64, salt: UInt64, tokenizer: String,
+                                           utterance: (Policy, String, Env, inout RNG) -> String) throws -> DialogueDataset
+    where Policy.RawValue == String {
+        let component = String(describing: Self.self)
+        guard !policies.isEmpty else { throw AlgorithmError(component, "needs at least one data policy") }
+        guard episodes >= 1 else { throw AlgorithmError(component, "episodes must be at least 1, got \(episodes)") }
+        var data = DialogueDataset(environment: environmentName, tokenizer: tokenizer)
+        var rng = RNG(seed: seed &+ salt)
+        for e in 0..<episodes {
+            let p = policies[e % policies.count]
+            // One dialogue at a time, so that the logs do not depend on how many are asked for.
+            let one = try play(episodes: 1, seed: seed &+ UInt64(e), policy: p.rawValue, tokenizer: tokenizer) { (texts: [String], envs: [Env]) in
+                zip(texts, envs).map { utterance(p, $0, $1, &rng) }
+            }
+            try data.append(one.dialogues[0])
+        }
+        return data
+    }
+}
+
 /// An utterance with the spaces before it and the spaces and newlines after it removed.
 func trimmedUtterance(_ utterance: String) -> Substring {
     var s = Substring(utterance)

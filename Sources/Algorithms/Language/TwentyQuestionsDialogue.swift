@@ -102,17 +102,8 @@ public struct TwentyQuestionsDialogue: TextDialogue {
     /// `episodes` logged dialogues, each from one of `policies` in turn (episode e from
     /// `reset(seed: seed + e)`), recorded for `tokenizer`.
     public func collect(episodes: Int, policies: [DataPolicy] = DataPolicy.allCases, seed: UInt64, tokenizer: String) throws -> DialogueDataset {
-        guard !policies.isEmpty else { throw AlgorithmError("TwentyQuestionsDialogue", "needs at least one data policy") }
-        guard episodes >= 1 else { throw AlgorithmError("TwentyQuestionsDialogue", "episodes must be at least 1, got \(episodes)") }
-        var data = DialogueDataset(environment: environmentName, tokenizer: tokenizer)
-        var rng = RNG(seed: seed &+ 0x2051)
-        for e in 0..<episodes {
-            let p = policies[e % policies.count]
-            let one = try play(episodes: 1, seed: seed &+ UInt64(e), policy: p.rawValue, tokenizer: tokenizer) { (texts: [String], envs: [TwentyQuestions]) in
-                zip(texts, envs).map { p.utterance($1, text: $0, items: items, turns: turns, rng: &rng) }
-            }
-            try data.append(one.dialogues[0])
+        try collect(episodes: episodes, policies: policies, seed: seed, salt: 0x2051, tokenizer: tokenizer) { p, text, env, rng in
+            p.utterance(env, text: text, items: items, turns: turns, rng: &rng)
         }
-        return data
     }
 }
